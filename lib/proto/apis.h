@@ -1,0 +1,49 @@
+/* The one table of what we speak: API key, names, the version range we advertise and the first
+ * flexible version (KW_VMAX if none). ApiVersions, the mock's dispatch, the producer's version
+ * choice and kdump all read it, so they cannot disagree. Ranges start at 0 on purpose: librdkafka
+ * enables features only when old versions are inside the range, and kafka-python guesses the
+ * broker's release from them (e.g. Produce v8 present means "2.4 or later"). */
+#ifndef KW_PROTO_APIS_H
+#define KW_PROTO_APIS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*     key  CONST              name              min max flex */
+#define KW_APIS(X)                                                  \
+    X(0,  PRODUCE,          produce,          0, 11, 9)             \
+    X(1,  FETCH,            fetch,            0, 12, 12)            \
+    X(2,  LIST_OFFSETS,     list_offsets,     0, 7,  6)             \
+    X(3,  METADATA,         metadata,         0, 12, 9)             \
+    X(10, FIND_COORDINATOR, find_coordinator, 0, 4,  3)             \
+    X(18, API_VERSIONS,     api_versions,     0, 3,  3)             \
+    X(19, CREATE_TOPICS,    create_topics,    0, 7,  5)             \
+    X(20, DELETE_TOPICS,    delete_topics,    0, 6,  4)             \
+    X(22, INIT_PRODUCER_ID, init_producer_id, 0, 4,  2)
+
+enum kw_api_key {
+#define X(key, CONST, name, min, max, flex) KW_API_##CONST = key,
+    KW_APIS(X)
+#undef X
+};
+
+struct kw_schema;
+
+struct kw_api {
+    int16_t key;
+    const char *name;           /* "Produce", as in the protocol's message definitions */
+    int16_t min, max;           /* what we advertise */
+    int16_t flex_from;          /* first flexible version */
+    const struct kw_schema *req, *resp;
+};
+
+/* The table entry for an API key, or NULL if we do not speak it. */
+const struct kw_api *kw_api_find(int key);
+/* Every API we speak, in key order; *n gets the count. */
+const struct kw_api *kw_api_all(int *n);
+/* A name for any key, including ones we do not speak ("ListGroups", ..., or "Unknown"). */
+const char *kw_api_name(int key);
+/* True if we speak this key at this version. */
+bool kw_api_supported(int key, int version);
+
+#endif

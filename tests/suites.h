@@ -1,0 +1,25 @@
+/* Every CUnit suite: X(name, "description"). A suite file tests/unit_<name>.c defines
+ * `CU_TestInfo kwt_<name>_tests[]` (ending with CU_TEST_INFO_NULL). */
+#define KWT_SUITES(X)                                               \
+    X(buf, "buffers, primitives, varints, arena")                   \
+    X(schema, "schema engine: tags, defaults, nulls")               \
+    X(api_versions, "ApiVersions codec")                            \
+    X(metadata, "Metadata codec")                                   \
+    X(create_topics, "CreateTopics codec")                          \
+    X(delete_topics, "DeleteTopics codec")                          \
+    X(find_coordinator, "FindCoordinator codec")                    \
+    X(produce, "Produce codec")                                     \
+    X(fetch, "Fetch codec")                                         \
+    X(list_offsets, "ListOffsets codec")                            \
+    X(init_producer_id, "InitProducerId codec")                     \
+    X(crc, "CRC-32C hardware and portable, CRC-32")                 \
+    X(compress, "gzip, snappy, lz4, zstd")                          \
+    X(batch, "record batch v2 builder and iterator")                \
+    X(msgset, "legacy message sets v0/v1")                          \
+    X(errors, "Kafka error table")                                  \
+    X(hash, "murmur2 and partitioners")                             \
+    X(clock, "virtual and libevent clocks")                         \
+    X(describe, "describe and kdump")                               \
+    X(golden, "golden frames from real clients")                    \
+    X(broker, "mock cluster over sockets")                          \
+    X(broker_produce, "mock cluster: Produce over sockets")
