@@ -68,8 +68,8 @@ asan:
 	$(MAKE) B=build/asan BIN=build/asan/bin CFLAGS='-O1 -g' \
 		SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' unit
 
-bench: $(BENCHES)
-	@for b in $^; do $$b || exit 1; done
+bench: $(BENCHES) $(BIN)/mockbroker
+	@for b in $(BENCHES); do BIN=$(BIN) $$b || exit 1; done
 
 FUZZ_RUNS    ?= 1000000
 FUZZ_SECONDS ?= 600
