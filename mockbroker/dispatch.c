@@ -18,26 +18,25 @@ static const mb__handler handlers[MB__MAX_API_KEY] = {
     [KW_API_INIT_PRODUCER_ID] = mb__handle_init_producer_id,
 };
 
-int mb__dispatch(struct mb__conn *conn, uint8_t *frame, size_t len)
+int mb__dispatch(struct mb__conn *conn, struct mb__frame *frame)
 {
     struct mb_cluster *c = conn->c;
     struct mb__req *req = calloc(1, sizeof(*req));
     if (req == NULL) {
-        free(frame);
+        mb__frame_unref(frame);
         mb__conn_close(conn, "out of memory for a request");
         return -1;
     }
     req->c = c;
     req->conn = conn;
     req->frame = frame;
-    req->frame_len = len;
     req->seq = ++c->next_req_seq;
     req->arrived_us = kw_now_us(c->clock);
     kw_arena_init(&req->arena);
     kw_buf_init(&req->out);
 
     struct kw_reader r;
-    kw_reader_init(&r, frame, len);
+    kw_reader_init(&r, frame->data, frame->len);
     if (kw_req_header_read(&r, &req->hdr) < 0) {
         mb__conn_close(conn, "request header does not parse: %s at offset %zu (%s)",
                        kw_strerror(r.err), r.err_at, r.err_field ? r.err_field : "?");

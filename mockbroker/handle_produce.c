@@ -44,7 +44,9 @@ static void produce_partition(struct mb__req *req, const struct kw_produce_req *
 {
     struct mb_cluster *c = req->c;
     struct mb__partition *p = mb__partition_find(t, rp->index);
-    const uint8_t *data = rp->records.ptr;
+    /* The records lie in the request's frame, which we own: stamping offsets in place is fine. */
+    uint8_t *data = (uint8_t *)rp->records.ptr;
+    struct mb__frame *owner = req->frame;
     size_t len = rp->records.len > 0 ? (size_t)rp->records.len : 0;
     struct kw_batch_hdr h;
 
@@ -102,6 +104,7 @@ static void produce_partition(struct mb__req *req, const struct kw_produce_req *
         }
         data = c->scratch2.data;
         len = c->scratch2.len;
+        owner = NULL;
         kw_batch_peek(data, len, &h);
     } else {
         char why[120];
@@ -134,7 +137,8 @@ static void produce_partition(struct mb__req *req, const struct kw_produce_req *
              t->min_insync_replicas);
         return;
     }
-    o->error = (int16_t)mb__partition_append(c, p, data, len, &o->base_offset, &o->log_append_time);
+    o->error = (int16_t)mb__partition_append(c, p, owner, data, len, &o->base_offset,
+                                            &o->log_append_time);
     if (o->error)
         fail(o, o->error, "%s", kw_error_text(o->error));
 }

@@ -24,7 +24,10 @@ struct event;
 /* --- the log of one partition ------------------------------------------------------------- */
 
 /* One stored batch: the bytes as received (magic 2), with base offset and leader epoch stamped. */
+struct mb__frame;
+
 struct mb__batch {
+    struct mb__frame *owner;        /* holds the bytes; data points into it */
     int64_t base_offset;
     int64_t last_offset;
     int64_t max_timestamp;
@@ -79,6 +82,21 @@ struct mb__topic {
 
 /* --- connections, requests ------------------------------------------------------------------ */
 
+/* Request bytes, shared by the request and by the batches stored from it, so an appended batch
+ * is never copied. Loop thread only, so the count needs no atomics. */
+struct mb__frame {
+    uint32_t refs;
+    uint32_t len;
+    uint8_t data[];
+};
+struct mb__frame *mb__frame_new(size_t len);
+void mb__frame_unref(struct mb__frame *f);
+static inline struct mb__frame *mb__frame_ref(struct mb__frame *f)
+{
+    f->refs++;
+    return f;
+}
+
 struct mb__conn;
 
 /* One request from arrival to its response. Requests are answered in arrival order: a response
@@ -92,8 +110,7 @@ struct mb__req {
     int16_t version;
     void *body;                     /* decoded request struct, in arena */
     struct kw_arena arena;
-    uint8_t *frame;                 /* the request bytes the body points into (owned) */
-    size_t frame_len;
+    struct mb__frame *frame;        /* the request bytes the body points into (a reference) */
     struct kw_buf out;              /* encoded response, size prefix included */
     bool done;                      /* out is final (or there is no response) */
     bool silent;                    /* no response on the wire (Produce acks=0) */
@@ -111,7 +128,12 @@ struct mb__conn {
     struct mb_cluster *c;
     struct mb__broker *broker;
     uint64_t id;                    /* numbered by the cluster, never by the peer's port */
-    struct bufferevent *bev;
+    struct bufferevent *bev;        /* writes only */
+    struct event *read_ev;
+    uint8_t *rbuf;                  /* bytes read, not yet framed */
+    size_t rlen;
+    struct mb__frame *big;          /* a frame larger than rbuf, being read into */
+    size_t big_got;
     char peer[64];
     struct mb__req_list reqs;
     int n_reqs;
@@ -212,7 +234,7 @@ void mb__req_free(struct mb__req *req);
 
 /* dispatch.c: decode the frame, count it, call the handler. A negative return closes the
  * connection (the reason is already logged). */
-int mb__dispatch(struct mb__conn *conn, uint8_t *frame, size_t len);
+int mb__dispatch(struct mb__conn *conn, struct mb__frame *frame);
 
 /* A handler answers now (mb__respond), later, or never (mb__respond_none). It returns 0, or -1
  * after closing the connection itself with mb__conn_close (the request is then freed). */
@@ -231,11 +253,13 @@ int mb__handle_init_producer_id(struct mb__req *req);
 void mb__fetch_wake(struct mb_cluster *c);
 
 /* partition.c */
-/* Appends one validated magic-2 batch (bytes are copied), assigning offsets; handles idempotence
- * (duplicates answer with their original offset and are not stored). Returns a KW_EC_* code;
+/* Appends one validated magic-2 batch, assigning offsets (stamped into the bytes); handles
+ * idempotence (duplicates answer with their original offset and are not stored). The batch is
+ * kept in place with a reference to owner, or copied if owner is NULL. Returns a KW_EC_* code;
  * *base_offset gets the batch's base offset, *log_append_time the time stamped or -1. */
-int mb__partition_append(struct mb_cluster *c, struct mb__partition *p, const uint8_t *batch,
-                         size_t len, int64_t *base_offset, int64_t *log_append_time);
+int mb__partition_append(struct mb_cluster *c, struct mb__partition *p, struct mb__frame *owner,
+                         uint8_t *batch, size_t len, int64_t *base_offset,
+                         int64_t *log_append_time);
 /* The index of the live batch holding `offset`, or of the first one after it; n_batches if none. */
 size_t mb__partition_seek(const struct mb__partition *p, int64_t offset);
 void mb__partition_release(struct mb__partition *p);

@@ -101,7 +101,7 @@ void mb__partition_retain(struct mb__partition *p, int64_t retention_bytes)
         struct mb__batch *b = &p->batches[p->first_batch++];
         p->bytes -= b->len;
         p->log_start = b->last_offset + 1;
-        free(b->data);
+        mb__frame_unref(b->owner);
     }
     if (p->high_watermark < p->log_start)
         p->high_watermark = p->log_start;
@@ -110,7 +110,7 @@ void mb__partition_retain(struct mb__partition *p, int64_t retention_bytes)
 void mb__partition_release(struct mb__partition *p)
 {
     for (size_t i = p->first_batch; i < p->n_batches; i++)
-        free(p->batches[i].data);
+        mb__frame_unref(p->batches[i].owner);
     free(p->batches);
     free(p->producers);
     p->batches = NULL;
@@ -120,8 +120,8 @@ void mb__partition_release(struct mb__partition *p)
     p->bytes = 0;
 }
 
-int mb__partition_append(struct mb_cluster *c, struct mb__partition *p, const uint8_t *data,
-                         size_t len, int64_t *base_offset, int64_t *log_append_time)
+int mb__partition_append(struct mb_cluster *c, struct mb__partition *p, struct mb__frame *owner,
+                         uint8_t *data, size_t len, int64_t *base_offset, int64_t *log_append_time)
 {
     struct kw_batch_hdr h;
     *base_offset = -1;
@@ -163,17 +163,25 @@ int mb__partition_append(struct mb_cluster *c, struct mb__partition *p, const ui
         /* No state for this producer id: any sequence is accepted (Kafka >= 2.5, KIP-360). */
     }
 
+    /* The batch stays where it arrived, in the request's frame, which it keeps alive; bytes
+     * from elsewhere (an up-converted message set) get a frame of their own. */
+    if (owner) {
+        mb__frame_ref(owner);
+    } else {
+        if ((owner = mb__frame_new(len)) == NULL)
+            return KW_EC_UNKNOWN_SERVER_ERROR;
+        memcpy(owner->data, data, len);
+        data = owner->data;
+    }
     struct mb__batch b = {
+        .owner = owner,
         .base_offset = p->log_end,
         .last_offset = p->log_end + h.last_offset_delta,
         .max_timestamp = h.max_timestamp,
-        .data = malloc(len),
+        .data = data,
         .len = (uint32_t)len,
         .records = h.records_count,
     };
-    if (b.data == NULL)
-        return KW_EC_UNKNOWN_SERVER_ERROR;
-    memcpy(b.data, data, len);
     kw_batch_set_base_offset(b.data, b.base_offset);
     kw_batch_set_leader_epoch(b.data, p->leader_epoch);
     if (p->topic->timestamp_type == 1) {
@@ -184,7 +192,7 @@ int mb__partition_append(struct mb_cluster *c, struct mb__partition *p, const ui
     }
     if (h.producer_id >= 0) {
         if (st == NULL && (st = producer_add(p, h.producer_id)) == NULL) {
-            free(b.data);
+            mb__frame_unref(owner);
             return KW_EC_UNKNOWN_SERVER_ERROR;
         }
         if (st->epoch != h.producer_epoch) {
@@ -193,7 +201,7 @@ int mb__partition_append(struct mb_cluster *c, struct mb__partition *p, const ui
         }
     }
     if (push_batch(p, &b) != 0) {
-        free(b.data);
+        mb__frame_unref(owner);
         return KW_EC_UNKNOWN_SERVER_ERROR;
     }
     if (st) {
