@@ -6,6 +6,7 @@
 #define KW_PROTO_HEADER_H
 
 #include "lib/kw.h"
+#include "lib/proto/apis.h"
 #include "lib/proto/schema.h"
 
 struct kw_req_header {
