@@ -6,14 +6,15 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 JOBS=${JOBS:-2}
-declare -A budget=([deps]=480 [build]=300 [test]=240 [asan]=420 [valgrind]=360 [fuzz]=240)
+declare -A budget=([deps]=480 [build]=300 [clang]=300 [test]=300 [asan]=420 [valgrind]=360 [fuzz]=240)
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(deps build test asan valgrind fuzz)
+[ ${#stages[@]} -gt 0 ] || stages=(deps build clang test asan valgrind fuzz)
 
 run_stage() {
     case "$1" in
     deps)     sh scripts/deps.sh all ;;
     build)    make -j"$JOBS" all ;;
+    clang)    make -j"$JOBS" B=build/clang BIN=build/clang/bin CC=clang all ;;
     test)     make test ;;
     asan)     make -j"$JOBS" asan ;;
     valgrind) make valgrind ;;
