@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -172,6 +173,114 @@ static void parse_record(struct cur *c, struct raw_record *r)
         cur_fail(c, rc.err);
 }
 
+/* --- the fast path for whole records ---------------------------------------------------------
+ * parse_record checks the bounds of every varint byte. A record followed by SLACK more bytes
+ * of the buffer needs none of that: its fields are read without bounds checks, and the
+ * record's own end is checked once per length and once at the end. A varint reads at most 10
+ * bytes. The timestamp, offset and key-length varints come before the first length check;
+ * the first starts at least 5 bytes before the record's end, so the three end at most 15
+ * bytes past it. After that, a length that passes leaves p at most one byte past the end (a
+ * null after an overrun), and the varint read next ends at most 6 bytes past it. So SLACK
+ * bytes are plenty, and every record but the last one or two qualifies. parse_fast accepts
+ * only what parse_record accepts, with the same result; anything it does not vouch for goes
+ * to parse_record, which then names the fault. */
+
+#define SLACK 32
+
+/* The rest of a LEB128 value of three bytes or more, as cur_leb reads it. Sets *bad, and
+ * leaves *pp, if it runs past max bytes or, for a varint (max 5), past 32 bits. */
+static inline uint64_t leb_long(const uint8_t **pp, int max, bool *bad)
+{
+    const uint8_t *p = *pp;
+    uint64_t v = (uint64_t)(p[0] & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7;
+    for (int i = 2; i < max; i++) {
+        v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+        if (p[i] < 0x80) {
+            if (max == 5 && v > UINT32_MAX)
+                break;
+            *pp = p + i + 1;
+            return v;
+        }
+    }
+    *bad = true;
+    return 0;
+}
+
+/* A LEB128 value at *pp, which may be read 10 bytes on: one and two bytes inline. */
+static inline uint64_t fast_leb(const uint8_t **pp, int max, bool *bad)
+{
+    const uint8_t *p = *pp;
+    if (p[0] < 0x80) {
+        *pp = p + 1;
+        return p[0];
+    }
+    if (p[1] < 0x80) {                      /* record lengths of 64 to 8191 bytes */
+        *pp = p + 2;
+        return (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+    }
+    return leb_long(pp, max, bad);
+}
+
+static inline int32_t fast_varint(const uint8_t **pp, bool *bad)
+{
+    uint32_t u = (uint32_t)fast_leb(pp, 5, bad);
+    return (int32_t)(u >> 1 ^ (0u - (u & 1)));
+}
+
+/* A nullable length at *pp, then that many bytes, which must end by re. On a bad length,
+ * returns false and leaves *b alone. */
+static inline bool fast_bytes(const uint8_t **pp, const uint8_t *re, bool *bad,
+                              struct kw_bytes *b)
+{
+    int32_t n = fast_varint(pp, bad);
+    if (n < -1 || n > re - *pp)
+        return false;
+    *b = n < 0 ? KW_BYTES_NULL : (struct kw_bytes){ *pp, n };
+    if (n > 0)
+        *pp += n;
+    return true;
+}
+
+/* parse_record for a record at c->p followed by SLACK bytes. Returns false, c unchanged, for
+ * anything else, valid or not. Inlined so that *r stays in registers: a kw_bytes stored as
+ * two fields by a callee and read back whole is a stalled store-to-load forward. */
+static inline __attribute__((always_inline)) bool parse_fast(struct cur *c, struct raw_record *r)
+{
+    const uint8_t *p = c->p;
+    bool bad = false;
+    if (c->end - p < 5 + SLACK)
+        return false;
+    int32_t len = fast_varint(&p, &bad);
+    if (len < MIN_RECORD - 1 || len > c->end - p - SLACK)
+        return false;                       /* a bad varint left len 0 */
+    const uint8_t *re = p + len;
+    r->attributes = (int8_t)*p++;
+    uint64_t ts = fast_leb(&p, 10, &bad);
+    r->ts_delta = (int64_t)(ts >> 1 ^ (0u - (ts & 1)));
+    r->offset_delta = fast_varint(&p, &bad);
+    if (!fast_bytes(&p, re, &bad, &r->key) || !fast_bytes(&p, re, &bad, &r->value))
+        return false;
+    r->n_headers = fast_varint(&p, &bad);
+    if (r->n_headers < 0 || r->n_headers > (re - p) / 2)
+        return false;
+    r->headers = p;
+    for (int32_t i = 0; i < r->n_headers; i++) {
+        int32_t klen = fast_varint(&p, &bad);
+        struct kw_bytes value;
+        if (klen < 0 || klen > re - p)
+            return false;
+        p += klen;
+        if (!fast_bytes(&p, re, &bad, &value))
+            return false;
+    }
+    r->headers_len = (size_t)(p - r->headers);
+    /* p never moves back, so ending at re means no field crossed it */
+    if (bad || p != re)
+        return false;
+    c->p = re;
+    return true;
+}
+
 int kw_record_header_next(struct kw_reader *r, struct kw_header_kv *h)
 {
     if (r->err || kw_reader_left(r) == 0)
@@ -332,10 +441,14 @@ int kw_batch_validate_why(const uint8_t *p, size_t len, struct kw_batch_hdr *h,
                    (size_t)(c.end - c.p));
     for (int32_t i = 0; i < h->records_count; i++) {
         struct raw_record r;
-        parse_record(&c, &r);
-        if (c.err)
-            return why(errstr, errstr_size, c.err, "record %" PRId32 " is malformed (%s)", i,
-                       kw_strerror(c.err));
+        if (!parse_fast(&c, &r)) {
+            struct raw_record slow;     /* apart, so that r can live in registers */
+            parse_record(&c, &slow);
+            if (c.err)
+                return why(errstr, errstr_size, c.err, "record %" PRId32 " is malformed (%s)",
+                           i, kw_strerror(c.err));
+            r = slow;
+        }
         if (r.offset_delta != i)
             return why(errstr, errstr_size, KW_ERR_CORRUPT,
                        "record %" PRId32 " has offsetDelta %" PRId32, i, r.offset_delta);
@@ -378,7 +491,26 @@ int kw_record_iter_init(struct kw_record_iter *it, const uint8_t *batch, size_t 
     return kw_record_iter_init_max(it, batch, len, scratch, KW_BATCH_MAX_UNCOMPRESSED);
 }
 
-int kw_record_iter_next(struct kw_record_iter *it, struct kw_record *rec)
+static void fill(const struct kw_record_iter *it, const struct raw_record *r,
+                 struct kw_record *rec)
+{
+    /* Unsigned sums: hostile deltas may overflow, which must not be undefined behaviour. */
+    rec->offset = (int64_t)((uint64_t)it->hdr.base_offset + (uint64_t)(int64_t)r->offset_delta);
+    rec->timestamp = it->hdr.attributes & KW_BATCH_ATTR_LOG_APPEND_TIME
+                         ? it->hdr.max_timestamp
+                         : (int64_t)((uint64_t)it->hdr.base_timestamp + (uint64_t)r->ts_delta);
+    rec->attributes = r->attributes;
+    rec->key = r->key;
+    rec->value = r->value;
+    rec->n_headers = r->n_headers;
+    rec->headers = r->headers;
+    rec->headers_len = r->headers_len;
+}
+
+/* Everything kw_record_iter_next leaves to the checked parser: errors, the end, the last
+ * records. Out of line, so that the common path keeps a small frame. */
+static __attribute__((noinline)) int iter_next_slow(struct kw_record_iter *it,
+                                                    struct kw_record *rec)
 {
     if (it->err)
         return it->err;
@@ -394,17 +526,19 @@ int kw_record_iter_next(struct kw_record_iter *it, struct kw_record *rec)
         return it->err = c.err;
     it->pos = c.p;
     it->index++;
-    /* Unsigned sums: hostile deltas may overflow, which must not be undefined behaviour. */
-    rec->offset = (int64_t)((uint64_t)it->hdr.base_offset + (uint64_t)(int64_t)r.offset_delta);
-    rec->timestamp = it->hdr.attributes & KW_BATCH_ATTR_LOG_APPEND_TIME
-                         ? it->hdr.max_timestamp
-                         : (int64_t)((uint64_t)it->hdr.base_timestamp + (uint64_t)r.ts_delta);
-    rec->attributes = r.attributes;
-    rec->key = r.key;
-    rec->value = r.value;
-    rec->n_headers = r.n_headers;
-    rec->headers = r.headers;
-    rec->headers_len = r.headers_len;
+    fill(it, &r, rec);
+    return 1;
+}
+
+int kw_record_iter_next(struct kw_record_iter *it, struct kw_record *rec)
+{
+    struct cur c = { it->pos, it->end, KW_OK };
+    struct raw_record r;
+    if (it->err || it->index >= it->hdr.records_count || !parse_fast(&c, &r))
+        return iter_next_slow(it, rec);
+    it->pos = c.p;
+    it->index++;
+    fill(it, &r, rec);
     return 1;
 }
 

@@ -572,6 +572,273 @@ static void test_a_compressed_batch_of_nothing_is_corrupt(void)
     kw_buf_release(&out);
 }
 
+/* A record as the reference below reads it. */
+struct ref_record {
+    int8_t attributes;
+    int64_t ts_delta;
+    int32_t offset_delta;
+    struct kw_bytes key, value;
+    int32_t n_headers;
+    const uint8_t *headers;
+    size_t headers_len;
+};
+
+/* A nullable varint-length byte string; false if it is not all there. */
+static bool ref_bytes(struct kw_reader *r, struct kw_bytes *b)
+{
+    int32_t n = kw_get_varint(r);
+    if (r->err || n < -1 || (n >= 0 && (size_t)n > kw_reader_left(r)))
+        return false;
+    *b = n < 0 ? KW_BYTES_NULL : (struct kw_bytes){ kw_get_raw(r, (size_t)n), n };
+    return true;
+}
+
+/* The record grammar read the obvious way, every byte through a kw_reader: the oracle for the
+ * parser in batch.c, whose fast path leaves the per-byte checks out. True if a whole, well
+ * formed record was read. */
+static bool ref_record(struct kw_reader *r, struct ref_record *rec)
+{
+    int32_t len = kw_get_varint(r);
+    if (r->err || len < 6 || (size_t)len > kw_reader_left(r))
+        return false;
+    struct kw_reader body;
+    kw_reader_init(&body, kw_get_raw(r, (size_t)len), (size_t)len);
+    rec->attributes = kw_get_i8(&body);
+    rec->ts_delta = kw_get_varlong(&body);
+    rec->offset_delta = kw_get_varint(&body);
+    if (!ref_bytes(&body, &rec->key) || !ref_bytes(&body, &rec->value))
+        return false;
+    rec->n_headers = kw_get_varint(&body);
+    if (body.err || rec->n_headers < 0 || (size_t)rec->n_headers > kw_reader_left(&body) / 2)
+        return false;
+    rec->headers = body.pos;
+    for (int32_t i = 0; i < rec->n_headers; i++) {
+        struct kw_bytes k, v;
+        if (!ref_bytes(&body, &k) || k.len < 0 || !ref_bytes(&body, &v))
+            return false;
+    }
+    rec->headers_len = (size_t)(body.pos - rec->headers);
+    return body.err == KW_OK && kw_reader_left(&body) == 0;
+}
+
+static bool same_bytes(struct kw_bytes a, struct kw_bytes b)
+{
+    return a.len == b.len && (a.len < 0 || a.ptr == b.ptr);
+}
+
+/* Iterates and validates the uncompressed batch at p, and walks its records with the
+ * reference: they must agree record for record, on whether there is a fault and on which
+ * record holds it. *faulty says whether there was one. */
+static bool agrees_with_reference(const uint8_t *p, size_t len, bool *faulty)
+{
+    struct kw_record_iter it;
+    struct kw_record rec;
+    struct kw_reader r;
+    if (kw_record_iter_init(&it, p, len, NULL) != KW_OK)
+        return false;
+    kw_reader_init(&r, p + KW_BATCH_HEADER_SIZE, len - KW_BATCH_HEADER_SIZE);
+    bool ordered = true;
+    for (int32_t i = 0; i < it.hdr.records_count; i++) {
+        struct ref_record want;
+        bool ok = ref_record(&r, &want);
+        int rc = kw_record_iter_next(&it, &rec);
+        if (!ok) {
+            *faulty = true;
+            return rc < 0 && kw_record_iter_next(&it, &rec) == rc && validate(p, len) < 0;
+        }
+        /* unsigned sums, as batch.c: hostile deltas overflow */
+        int64_t ts = (int64_t)((uint64_t)it.hdr.base_timestamp + (uint64_t)want.ts_delta);
+        int64_t off = (int64_t)((uint64_t)it.hdr.base_offset + (uint64_t)want.offset_delta);
+        if (rc != 1 || rec.offset != off || rec.timestamp != ts ||
+            rec.attributes != want.attributes || !same_bytes(rec.key, want.key) ||
+            !same_bytes(rec.value, want.value) || rec.n_headers != want.n_headers ||
+            rec.headers != want.headers || rec.headers_len != want.headers_len)
+            return false;
+        ordered = ordered && want.offset_delta == i;
+    }
+    bool whole = kw_reader_left(&r) == 0;
+    *faulty = !whole || !ordered;
+    return kw_record_iter_next(&it, &rec) == (whole ? 0 : KW_ERR_CORRUPT) &&
+           (validate(p, len) == KW_OK) == (whole && ordered);
+}
+
+/* Sets each byte from `from` on to each of a few values that make varints end, continue or
+ * change sign, fixing the CRC each time; counts disagreements with the reference. The batch
+ * must be exactly len bytes long, so that ASan sees any read past it. */
+static void mutate_and_compare(uint8_t *p, size_t len, size_t from, size_t to, unsigned *bad,
+                               unsigned *faults, unsigned *cases)
+{
+    for (size_t pos = from; pos < to && pos < len; pos++) {
+        uint8_t orig = p[pos];
+        const uint8_t values[] = { 0x00, 0x01, 0x7f, 0x80, 0xff, (uint8_t)(orig ^ 0x80),
+                                   (uint8_t)(orig + 2) };
+        for (size_t v = 0; v < sizeof(values); v++) {
+            bool faulty = false;
+            p[pos] = values[v];
+            fix_crc(p, len);
+            *bad += !agrees_with_reference(p, len, &faulty);
+            *faults += faulty;
+            ++*cases;
+        }
+        p[pos] = orig;
+    }
+    fix_crc(p, len);
+}
+
+static void test_the_record_parser_agrees_with_a_reference_on_every_changed_byte(void)
+{
+    struct kw_buf out;
+    kw_buf_init(&out);
+    CU_ASSERT_EQUAL(build(&out, KW_CODEC_NONE, 40, NULL), KW_OK);
+    uint8_t *p = malloc(out.len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    memcpy(p, out.data, out.len);
+    bool faulty = true;
+    CU_ASSERT(agrees_with_reference(p, out.len, &faulty) && !faulty);
+    unsigned bad = 0, faults = 0, cases = 0;
+    mutate_and_compare(p, out.len, KW_BATCH_HEADER_SIZE, out.len, &bad, &faults, &cases);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(faults > cases / 4 && faults < cases);    /* both kinds were exercised */
+    free(p);
+    kw_buf_release(&out);
+}
+
+static void test_long_varints_and_large_values_parse_alike_on_both_paths(void)
+{
+    /* Timestamp deltas and lengths of one to ten varint bytes, around the 64 and 8192 edges
+     * where the inline decoding stops. Records in the last 32 bytes take the checked path. */
+    static const int64_t deltas[] = { 0, 63, -64, 64, 8191, -8192, 8192, 1 << 20, -(1LL << 40),
+                                      INT64_MAX, INT64_MIN };
+    static const int32_t sizes[] = { 0, 1, 63, 64, 65, 8191, 8192, 20000, -1, 30, 7,
+                                     30, 7, 0, 1, 63, 64, 65, 200, -1, 129, 8 };
+    enum { N = sizeof(sizes) / sizeof(sizes[0]), D = sizeof(deltas) / sizeof(deltas[0]) };
+    static uint8_t big[20000];
+    memset(big, 'v', sizeof(big));
+    struct kw_header_kv h[3] = { { kw_str_c("a"), { big, 64 } }, { kw_str_c(""), KW_BYTES_NULL },
+                                 { kw_str_c("trace"), { big, 200 } } };
+    struct kw_buf out;
+    kw_buf_init(&out);
+    struct kw_batch_builder bb;
+    CU_ASSERT_EQUAL(kw_batch_builder_begin(&bb, &out, NULL, KW_CODEC_NONE, -1), KW_OK);
+    for (int i = 0; i < N; i++) {
+        int32_t size = sizes[i];
+        struct kw_bytes v = { size < 0 ? NULL : big, size };
+        struct kw_bytes k = i % 3 ? KW_BYTES_NULL : (struct kw_bytes){ big, 70 };
+        /* the first record sets the base */
+        CU_ASSERT_EQUAL(kw_batch_builder_add(&bb, i ? deltas[i % D] : 0, k, v, h, i % 4),
+                        KW_OK);
+    }
+    CU_ASSERT_EQUAL(kw_batch_builder_finish(&bb), KW_OK);
+    uint8_t *p = malloc(out.len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    memcpy(p, out.data, out.len);
+    bool faulty = true;
+    CU_ASSERT(agrees_with_reference(p, out.len, &faulty) && !faulty);
+    CU_ASSERT_EQUAL(validate(p, out.len), KW_OK);
+
+    /* and the fields themselves, so that the reference is not the only judge */
+    struct kw_record_iter it;
+    struct kw_record rec;
+    CU_ASSERT_EQUAL(kw_record_iter_init(&it, p, out.len, NULL), KW_OK);
+    int wrong = 0;
+    for (int i = 0; i < N; i++) {
+        int32_t size = sizes[i];
+        wrong += kw_record_iter_next(&it, &rec) != 1 || rec.offset != i ||
+                 rec.timestamp != (i ? deltas[i % D] : 0) || rec.value.len != size ||
+                 rec.key.len != (i % 3 ? -1 : 70) || rec.n_headers != i % 4;
+    }
+    CU_ASSERT_EQUAL(wrong, 0);
+    CU_ASSERT_EQUAL(kw_record_iter_next(&it, &rec), 0);
+
+    /* every record's leading bytes, where its varints are, changed one at a time */
+    unsigned bad = 0, faults = 0, cases = 0;
+    struct kw_reader r;
+    kw_reader_init(&r, p + KW_BATCH_HEADER_SIZE, out.len - KW_BATCH_HEADER_SIZE);
+    struct ref_record want;
+    for (size_t at = KW_BATCH_HEADER_SIZE; ref_record(&r, &want);
+         at = (size_t)(r.pos - p))
+        mutate_and_compare(p, out.len, at, at + 16, &bad, &faults, &cases);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(faults > 0 && cases == 16 * 7 * N);
+    free(p);
+    kw_buf_release(&out);
+}
+
+/* Appends a record whose timestamp and offset deltas are the raw varint bytes given, with a
+ * null key, a value of vlen bytes and no headers. */
+static void put_raw_record(struct kw_buf *b, const char *ts, const char *off, int32_t vlen)
+{
+    size_t ts_len = strlen(ts) / 2, off_len = strlen(off) / 2;
+    kw_put_varint(b, (int32_t)(1 + ts_len + off_len + 1 + kw_varint_size(vlen) + (size_t)vlen
+                               + 1));
+    kw_put_i8(b, 0);
+    for (size_t i = 0; i < ts_len + off_len; i++) {
+        unsigned byte;
+        sscanf(i < ts_len ? ts + 2 * i : off + 2 * (i - ts_len), "%2x", &byte);
+        kw_put_i8(b, (int8_t)byte);
+    }
+    kw_put_varint(b, -1);
+    kw_put_varint(b, vlen);
+    for (int32_t i = 0; i < vlen; i++)
+        kw_put_i8(b, 'x');
+    kw_put_varint(b, 0);
+}
+
+/* Fills in the lengths, counts and CRC of a batch whose n records follow its header. */
+static void close_raw_batch(struct kw_buf *b, int32_t n)
+{
+    kw_wbe32(b->data + 8, (uint32_t)(b->len - 12));
+    kw_wbe32(b->data + 23, (uint32_t)(n - 1));
+    kw_wbe32(b->data + 57, (uint32_t)n);
+    fix_crc(b->data, b->len);
+}
+
+static void test_overlong_varints_fail_alike_on_both_paths(void)
+{
+    /* Kafka reads a varint in at most 5 bytes and a varlong in at most 10; a non-canonical
+     * encoding within that is accepted. Each case is tried as the first of three records
+     * (the fast path) and alone (the checked path): same verdict, same error. */
+    static const struct {
+        const char *ts, *off;
+        int want;
+    } cases[] = {
+        { "00", "8080808000", KW_OK },              /* offsetDelta 0 in five bytes */
+        { "00", "8080808010", KW_ERR_VARINT },      /* 2^32: beyond 32 bits */
+        { "00", "808080808000", KW_ERR_VARINT },    /* six bytes */
+        { "80808080808080808001", "00", KW_OK },    /* ten bytes */
+        { "ffffffffffffffffff7f", "00", KW_OK },    /* ten bytes, bits beyond 64 dropped */
+        { "8080808080808080808000", "00", KW_ERR_VARINT },     /* eleven bytes */
+    };
+    unsigned wrong = 0;
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+        for (int alone = 0; alone < 2; alone++) {
+            struct kw_buf b;
+            kw_buf_init(&b);
+            CU_ASSERT_EQUAL(build(&b, KW_CODEC_NONE, 1, NULL), KW_OK);
+            b.len = KW_BATCH_HEADER_SIZE;
+            put_raw_record(&b, cases[c].ts, cases[c].off, 5);
+            if (!alone) {
+                put_raw_record(&b, "02", "02", 40);
+                put_raw_record(&b, "04", "04", 40);
+            }
+            close_raw_batch(&b, alone ? 1 : 3);
+            uint8_t *p = malloc(b.len);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+            memcpy(p, b.data, b.len);
+            struct kw_record_iter it;
+            struct kw_record rec;
+            CU_ASSERT_EQUAL(kw_record_iter_init(&it, p, b.len, NULL), KW_OK);
+            int first = kw_record_iter_next(&it, &rec);
+            wrong += validate(p, b.len) != cases[c].want;
+            wrong += first != (cases[c].want == KW_OK ? 1 : cases[c].want);
+            wrong += count_records(p, b.len) != (cases[c].want == KW_OK ? 3 - 2 * alone
+                                                                         : cases[c].want);
+            free(p);
+            kw_buf_release(&b);
+        }
+    CU_ASSERT_EQUAL(wrong, 0);
+}
+
 CU_TestInfo kwt_batch_tests[] = {
     { "librdkafka's batch validates, iterates and is rebuilt byte for byte",
       test_librdkafka_batch_validates_and_iterates },
@@ -602,5 +869,11 @@ CU_TestInfo kwt_batch_tests[] = {
     { "an empty batch iterates to nothing but does not validate",
       test_an_empty_batch_iterates_to_nothing_but_does_not_validate },
     { "a compressed batch of nothing is corrupt", test_a_compressed_batch_of_nothing_is_corrupt },
+    { "the record parser agrees with a reference on every changed byte",
+      test_the_record_parser_agrees_with_a_reference_on_every_changed_byte },
+    { "long varints and large values parse alike on both paths",
+      test_long_varints_and_large_values_parse_alike_on_both_paths },
+    { "overlong varints fail alike on both paths",
+      test_overlong_varints_fail_alike_on_both_paths },
     CU_TEST_INFO_NULL,
 };

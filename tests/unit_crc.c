@@ -9,13 +9,15 @@
 typedef uint32_t (*crc_fn)(uint32_t, const void *, size_t);
 
 /* Every CRC-32C implementation this machine can run. */
-static int impls(crc_fn fns[3])
+static int impls(crc_fn fns[4])
 {
     int n = 0;
     fns[n++] = kw_crc32c;
     fns[n++] = kw_crc32c_sw;
     if (kw_crc32c_hw_available())
         fns[n++] = kw_crc32c_hw;
+    if (kw_crc32c_clmul_available())
+        fns[n++] = kw_crc32c_clmul;
     return n;
 }
 
@@ -42,7 +44,7 @@ static void test_crc32c_matches_the_published_vectors(void)
         up[i] = (uint8_t)i;
         down[i] = (uint8_t)(31 - i);
     }
-    crc_fn fns[3];
+    crc_fn fns[4];
     int n = impls(fns);
     for (int i = 0; i < n; i++) {
         CU_ASSERT_EQUAL(fns[i](0, "123456789", 9), 0xE3069283u);
@@ -59,51 +61,88 @@ static void test_crc32c_matches_the_published_vectors(void)
 static void test_crc32c_chains_across_every_split(void)
 {
     static const char s[] = "123456789";
-    crc_fn fns[3];
+    crc_fn fns[4];
     int n = impls(fns);
     for (int i = 0; i < n; i++)
         for (size_t k = 0; k <= 9; k++)
             CU_ASSERT_EQUAL(fns[i](fns[i](0, s, k), s + k, 9 - k), 0xE3069283u);
 }
 
-static void test_hardware_and_software_agree_on_every_length_and_alignment(void)
+static void test_every_path_agrees_with_software_on_every_length_and_alignment(void)
 {
-    if (!kw_crc32c_hw_available()) {
-        CU_PASS("no SSE4.2 on this machine: the dispatcher uses the portable code");
-        return;
-    }
-    uint8_t *buf = malloc(1024 + 8);
+    crc_fn fns[4];
+    int n = impls(fns);
+    uint8_t *buf = malloc(1024 + 16);
     CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
-    for (size_t i = 0; i < 1024 + 8; i++)
+    for (size_t i = 0; i < 1024 + 16; i++)
         buf[i] = rnd8();
     unsigned bad = 0;
-    for (size_t off = 0; off < 8; off++)
+    for (size_t off = 0; off < 16; off++)
         for (size_t len = 0; len <= 1024; len++) {
             uint32_t seed = (uint32_t)len * 2654435761u;
-            bad += kw_crc32c_hw(seed, buf + off, len) != kw_crc32c_sw(seed, buf + off, len);
+            uint32_t want = kw_crc32c_sw(seed, buf + off, len);
+            for (int i = 0; i < n; i++)
+                bad += fns[i](seed, buf + off, len) != want;
         }
     CU_ASSERT_EQUAL(bad, 0);
     free(buf);
 }
 
-static void test_hardware_and_software_agree_on_long_buffers(void)
+static void test_every_path_agrees_with_software_on_long_buffers(void)
 {
-    /* 1 MiB, and lengths around the interleaved paths' block sizes (3 x 8192, 3 x 256). */
-    size_t max = (1u << 20) + 64;
+    /* 1 MiB, and lengths around the block sizes: the three streams' 3 x 8192 and 3 x 256, the
+     * folding's 64-byte steps and 16-byte blocks. */
+    size_t max = (1u << 20) + 128;
     uint8_t *buf = malloc(max);
     CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
     for (size_t i = 0; i < max; i++)
         buf[i] = rnd8();
-    static const size_t lens[] = { 1u << 20, 24575, 24576, 24577, 24576 + 768 + 7, 49152 + 5,
-                                   767, 768, 769, 1537, 100000 };
+    static const size_t lens[] = { 1u << 20, (1u << 20) + 63, 24575, 24576, 24577,
+                                   24576 + 768 + 7, 49152 + 5, 767, 768, 769, 1537, 100000,
+                                   110933, 4095, 4096, 4097, 4111, 4112, 4127 };
+    crc_fn fns[4];
+    int n = impls(fns);
+    unsigned bad = 0;
     for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
         for (size_t off = 0; off < 3; off++) {
-            uint32_t sw = kw_crc32c_sw(0, buf + off, lens[i]);
-            CU_ASSERT_EQUAL(kw_crc32c(0, buf + off, lens[i]), sw);
-            if (kw_crc32c_hw_available())
-                CU_ASSERT_EQUAL(kw_crc32c_hw(0, buf + off, lens[i]), sw);
+            uint32_t want = kw_crc32c_sw(0xdeadbeefu, buf + off, lens[i]);
+            for (int k = 0; k < n; k++)
+                bad += fns[k](0xdeadbeefu, buf + off, lens[i]) != want;
         }
+    CU_ASSERT_EQUAL(bad, 0);
     free(buf);
+}
+
+static void test_every_path_sees_every_single_bit_error(void)
+{
+    /* A bit flipped anywhere in 320 bytes (the 64-byte steps, the 16-byte folds, the crc32
+     * tail) must change every path's CRC exactly as it changes the tables'; a wrong folding
+     * constant shows up as a wrong answer for the bits it covers. */
+    uint8_t buf[320];
+    memset(buf, 0, sizeof(buf));
+    crc_fn fns[4];
+    int n = impls(fns);
+    uint32_t clean = kw_crc32c_sw(0, buf, sizeof(buf));
+    unsigned bad = 0, missed = 0;
+    for (size_t bit = 0; bit < 8 * sizeof(buf); bit++) {
+        buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        uint32_t want = kw_crc32c_sw(0, buf, sizeof(buf));
+        missed += want == clean;
+        for (int i = 0; i < n; i++)
+            bad += fns[i](0, buf, sizeof(buf)) != want;
+        buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    CU_ASSERT_EQUAL(missed, 0);
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
+static void test_every_entry_point_is_safe_on_any_cpu(void)
+{
+    /* PCLMULQDQ folding is only offered with SSE4.2, which the short inputs and the tail need */
+    CU_ASSERT(!kw_crc32c_clmul_available() || kw_crc32c_hw_available());
+    static const char s[] = "123456789";
+    CU_ASSERT_EQUAL(kw_crc32c_clmul(0, s, 9), 0xE3069283u);     /* safe to call anywhere */
+    CU_ASSERT_EQUAL(kw_crc32c_hw(0, s, 9), 0xE3069283u);
 }
 
 static void test_combine_equals_the_crc_of_the_concatenation(void)
@@ -171,10 +210,12 @@ static void test_crc32_is_zlibs_ieee_crc(void)
 CU_TestInfo kwt_crc_tests[] = {
     { "crc32c matches the published vectors", test_crc32c_matches_the_published_vectors },
     { "crc32c chains across every split", test_crc32c_chains_across_every_split },
-    { "hardware and software agree on every length and alignment",
-      test_hardware_and_software_agree_on_every_length_and_alignment },
-    { "hardware and software agree on long buffers",
-      test_hardware_and_software_agree_on_long_buffers },
+    { "every path agrees with software on every length and alignment",
+      test_every_path_agrees_with_software_on_every_length_and_alignment },
+    { "every path agrees with software on long buffers",
+      test_every_path_agrees_with_software_on_long_buffers },
+    { "every path sees every single-bit error", test_every_path_sees_every_single_bit_error },
+    { "every entry point is safe on any cpu", test_every_entry_point_is_safe_on_any_cpu },
     { "combine equals the crc of the concatenation",
       test_combine_equals_the_crc_of_the_concatenation },
     { "concurrent callers get the same answer", test_concurrent_callers_get_the_same_answer },

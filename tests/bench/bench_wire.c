@@ -1,6 +1,14 @@
 /* Wire benchmarks: CRC-32C and record batch encode/decode, each next to memcpy of the same
  * bytes measured in the same run (machines differ; the ratio travels better than GB/s).
- * Every figure is the median of 9 samples of at least 20 ms. `bench_wire [seed]`. */
+ *
+ * Method. memcpy copies the very buffer the CRC or the decoder reads, to a distinct
+ * destination of the same size, through a pointer the compiler cannot see through. The rows
+ * of a table are timed in rounds: each round runs every row for >= 20 ms, one after the
+ * other, so that a change of clock speed or a noisy neighbour (this runs on shared VMs, where
+ * the speed drifts by tens of percent within a minute) weighs on memcpy and on the row alike.
+ * A row's ns/op is its median over 9 rounds, its "x memcpy" the median of the 9 per-round
+ * ratios. Sizes: 64 KiB (source and destination fit in L2), 1 MiB (they do not: L3) and
+ * 64 MiB (main memory). `bench_wire [seed]`. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +19,9 @@
 #include "lib/compress.h"
 #include "lib/crc.h"
 
-#define SAMPLES 9
-#define SAMPLE_NS 20000000.0
+#define ROUNDS 9
+#define SAMPLE_NS 20e6
+#define MAX_ROWS 8
 #define RECORDS 1000
 #define RECORD_BYTES 100
 
@@ -28,6 +37,7 @@ static double now_ns(void)
 }
 
 struct job {
+    const char *name;
     void (*run)(struct job *);
     const uint8_t *src;
     uint8_t *dst;
@@ -37,6 +47,9 @@ struct job {
     struct kw_buf *out, *scratch;
     const uint8_t *payload;
     int err;
+    long reps;                  /* runs per sample, >= SAMPLE_NS together */
+    double ns[ROUNDS];          /* per run, each round */
+    double ns_med, ratio_med;   /* the medians: ns per run, memcpy's ns / ours */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -45,23 +58,47 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Median nanoseconds per run of j. */
-static double measure(struct job *j)
+static double median(const double *v)
 {
-    j->run(j);                                  /* warm caches and buffers */
-    double t0 = now_ns();
-    j->run(j);
-    double once = now_ns() - t0;
-    long reps = once > 0 ? (long)(SAMPLE_NS / once) + 1 : 1000000;
-    double s[SAMPLES];
-    for (int i = 0; i < SAMPLES; i++) {
-        t0 = now_ns();
-        for (long r = 0; r < reps; r++)
-            j->run(j);
-        s[i] = (now_ns() - t0) / (double)reps;
+    double s[ROUNDS];
+    memcpy(s, v, sizeof(s));
+    qsort(s, ROUNDS, sizeof(s[0]), cmp_double);
+    return s[ROUNDS / 2];
+}
+
+/* Runs per sample: as many as fill SAMPLE_NS, judged from the runs that fill 2 ms. */
+static long calibrate(struct job *j)
+{
+    j->run(j);                                  /* caches, pages, buffers */
+    long n = 0;
+    double t0 = now_ns(), t;
+    do {
+        j->run(j);
+        n++;
+    } while ((t = now_ns() - t0) < 2e6);
+    return (long)(SAMPLE_NS / (t / (double)n)) + 1;
+}
+
+/* Times rows[0..n) in rounds; rows[0] is the memcpy the others are compared with. */
+static void measure(struct job **rows, int n)
+{
+    for (int i = 0; i < n; i++)
+        rows[i]->reps = calibrate(rows[i]);
+    for (int r = 0; r < ROUNDS; r++)
+        for (int i = 0; i < n; i++) {
+            struct job *j = rows[i];
+            double t0 = now_ns();
+            for (long k = 0; k < j->reps; k++)
+                j->run(j);
+            j->ns[r] = (now_ns() - t0) / (double)j->reps;
+        }
+    for (int i = 0; i < n; i++) {
+        double ratio[ROUNDS];
+        for (int r = 0; r < ROUNDS; r++)
+            ratio[r] = rows[0]->ns[r] / rows[i]->ns[r];
+        rows[i]->ns_med = median(rows[i]->ns);
+        rows[i]->ratio_med = median(ratio);
     }
-    qsort(s, SAMPLES, sizeof(s[0]), cmp_double);
-    return s[SAMPLES / 2];
 }
 
 static void run_memcpy(struct job *j)
@@ -86,16 +123,20 @@ static void run_encode(struct job *j)
         j->err = rc ? rc : frc;
 }
 
-/* What a broker does with a produced batch, then what a reader does: no allocation per
- * record, and every record's bytes are looked at. */
-static void run_decode(struct job *j)
+static void validate(struct job *j)
 {
     struct kw_batch_hdr h;
+    int rc = kw_batch_validate(j->src, j->len, &h, j->scratch, 64u << 20);
+    if (rc)
+        j->err = rc;
+}
+
+/* What a reader does: no allocation per record, and every record's bytes are looked at. */
+static void iterate(struct job *j)
+{
     struct kw_record_iter it;
     struct kw_record rec;
-    int rc = kw_batch_validate(j->src, j->len, &h, j->scratch, 64u << 20);
-    if (rc == KW_OK)
-        rc = kw_record_iter_init(&it, j->src, j->len, j->scratch);
+    int rc = kw_record_iter_init(&it, j->src, j->len, j->scratch);
     uint64_t sum = 0;
     int n = 0;
     while (rc >= 0 && (rc = kw_record_iter_next(&it, &rec)) == 1) {
@@ -107,16 +148,52 @@ static void run_decode(struct job *j)
     sink += sum;
 }
 
+/* What a broker does with a produced batch, then what a reader does. */
+static void run_decode(struct job *j)
+{
+    validate(j);
+    iterate(j);
+}
+
+static void run_validate(struct job *j) { validate(j); }
+static void run_iterate(struct job *j) { iterate(j); }
+
 static const char *verdict(double ratio, double goal)
 {
     return ratio >= goal ? "met" : "MISSED";
+}
+
+static void crc_table(uint8_t *src, uint8_t *dst, size_t n, const char *where)
+{
+    struct job mc = { "memcpy", run_memcpy, src, dst, n };
+    struct job best = { "crc32c (kw_crc32c)", run_crc, src, .len = n, .crc = kw_crc32c };
+    struct job fold = { "  pclmulqdq folding", run_crc, src, .len = n, .crc = kw_crc32c_clmul };
+    struct job hw = { "  sse4.2, 3 streams", run_crc, src, .len = n, .crc = kw_crc32c_hw };
+    struct job sw = { "  tables (portable)", run_crc, src, .len = n, .crc = kw_crc32c_sw };
+    struct job *rows[MAX_ROWS] = { &mc, &best };
+    int nrows = 2;
+    if (kw_crc32c_clmul_available())
+        rows[nrows++] = &fold;
+    if (kw_crc32c_hw_available())
+        rows[nrows++] = &hw;
+    rows[nrows++] = &sw;
+    measure(rows, nrows);
+    printf("%s\n", where);
+    for (int i = 0; i < nrows; i++) {
+        struct job *j = rows[i];
+        printf("%-24s %9zu %11.0f %8.2f %9.3f", j->name, n, j->ns_med, (double)n / j->ns_med,
+               j->ratio_med);
+        if (j == &best)
+            printf("   >= 2x memcpy: %s", verdict(j->ratio_med, 2.0));
+        printf("\n");
+    }
 }
 
 int main(int argc, char **argv)
 {
     uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 0x2545F4914F6CDD1Dull;
     uint64_t x = seed ? seed : 1;
-    size_t big = 1u << 20;
+    size_t big = 64u << 20;
     uint8_t *src = malloc(big), *dst = malloc(big);
     uint8_t *payload = malloc(RECORDS * RECORD_BYTES);
     if (src == NULL || dst == NULL || payload == NULL)
@@ -132,30 +209,19 @@ int main(int argc, char **argv)
         for (const char *w = words[x % 16]; *w && i < big; w++)
             src[i++] = (uint8_t)*w;
     }
+    memset(dst, 0, big);                        /* every page mapped before timing */
     memcpy(payload, src + 4096, RECORDS * RECORD_BYTES);
 
-    printf("bench_wire: seed 0x%016" PRIx64 ", median of %d samples of >= %.0f ms each\n",
-           seed, SAMPLES, SAMPLE_NS / 1e6);
-    printf("crc32c: sse4.2 %s\n\n", kw_crc32c_hw_available() ? "available" : "NOT available");
+    printf("bench_wire: seed 0x%016" PRIx64 "; %d rounds, each timing every row of a table for "
+           ">= %.0f ms in turn;\nns/op is the median round, x memcpy the median of the rounds' "
+           "ratios\n", seed, ROUNDS, SAMPLE_NS / 1e6);
+    printf("crc32c: sse4.2 %s, pclmulqdq %s\n\n", kw_crc32c_hw_available() ? "yes" : "NO",
+           kw_crc32c_clmul_available() ? "yes" : "NO");
 
-    printf("%-24s %8s %10s %8s %9s   %s\n", "", "bytes", "ns/op", "GB/s", "x memcpy", "goal");
-    static const size_t sizes[] = { 64 * 1024, 1u << 20 };
-    for (size_t s = 0; s < 2; s++) {
-        size_t n = sizes[s];
-        struct job mj = { .run = run_memcpy, .src = src, .dst = dst, .len = n };
-        double mc = measure(&mj);
-        printf("%-24s %8zu %10.0f %8.2f %9.2f\n", "memcpy", n, mc, (double)n / mc, 1.0);
-        struct job hw = { .run = run_crc, .src = src, .len = n, .crc = kw_crc32c_hw };
-        struct job sw = { .run = run_crc, .src = src, .len = n, .crc = kw_crc32c_sw };
-        if (kw_crc32c_hw_available()) {
-            double t = measure(&hw);
-            printf("%-24s %8zu %10.0f %8.2f %9.2f   >= 2x memcpy: %s\n", "crc32c hardware", n, t,
-                   (double)n / t, mc / t, verdict(mc / t, 2.0));
-        }
-        double t = measure(&sw);
-        printf("%-24s %8zu %10.0f %8.2f %9.2f\n", "crc32c software", n, t, (double)n / t,
-               mc / t);
-    }
+    printf("%-24s %9s %11s %8s %9s   %s\n", "", "bytes", "ns/op", "GB/s", "x memcpy", "goal");
+    crc_table(src, dst, 64u << 10, "64 KiB: source and destination in L2");
+    crc_table(src, dst, 1u << 20, "1 MiB: in L3");
+    crc_table(src, dst, big, "64 MiB: in main memory");
 
     /* Record batches: the uncompressed batch is the memcpy reference for every codec, and MB/s
      * count the records' bytes as the application sees them. */
@@ -166,32 +232,60 @@ int main(int argc, char **argv)
     struct job pj = { .run = run_encode, .codec = KW_CODEC_NONE, .out = &plain,
                       .payload = payload };
     run_encode(&pj);
-    struct job mj = { .run = run_memcpy, .src = plain.data, .dst = dst, .len = plain.len };
-    double mc = measure(&mj);
     double app = RECORDS * RECORD_BYTES;
-    printf("\nrecord batches: %d records, %d-byte values, null keys, no headers; "
-           "plain batch %zu bytes,\nmemcpy of it %.0f ns (%.2f GB/s)\n\n", RECORDS, RECORD_BYTES,
-           plain.len, mc, (double)plain.len / mc);
-    printf("%-8s %8s | %12s %8s %8s | %12s %8s %8s   %s\n", "codec", "bytes", "encode rec/s",
-           "MB/s", "x memcpy", "decode rec/s", "MB/s", "x memcpy", "goal");
+    int failed = pj.err;
+
+    struct job mc = { "memcpy", run_memcpy, plain.data, dst, plain.len };
+    struct job crc = { "crc32c", run_crc, plain.data + KW_BATCH_CRC_FROM,
+                       .len = plain.len - KW_BATCH_CRC_FROM, .crc = kw_crc32c };
+    struct job val = { "validate", run_validate, plain.data, .len = plain.len,
+                       .scratch = &scratch };
+    struct job itr = { "iterate", run_iterate, plain.data, .len = plain.len,
+                       .scratch = &scratch };
+    struct job dec = { "validate + iterate", run_decode, plain.data, .len = plain.len,
+                       .scratch = &scratch };
+    struct job *parts[] = { &mc, &crc, &val, &itr, &dec };
+    measure(parts, 5);
+    printf("\nrecord batches: %d records, %d-byte values, null keys, no headers; the plain batch "
+           "is %zu bytes\n\n", RECORDS, RECORD_BYTES, plain.len);
+    printf("%-24s %9s %11s %8s %9s %12s   %s\n", "uncompressed batch", "bytes", "ns/op", "GB/s",
+           "x memcpy", "records/s", "goal");
+    for (size_t i = 0; i < 5; i++) {
+        struct job *j = parts[i];
+        printf("%-24s %9zu %11.0f %8.2f %9.3f", j->name, j->len, j->ns_med,
+               (double)j->len / j->ns_med, j->ratio_med);
+        if (j->run != run_memcpy && j->run != run_crc)
+            printf(" %12.0f", RECORDS / j->ns_med * 1e9);
+        if (j == &dec)
+            printf("   >= 0.1x memcpy: %s", verdict(j->ratio_med, 0.1));
+        printf("\n");
+        if (failed == KW_OK)
+            failed = j->err;
+    }
+
+    printf("\n%-8s %8s | %12s %8s %8s | %12s %8s %8s\n", "codec", "bytes", "encode rec/s",
+           "MB/s", "x memcpy", "decode rec/s", "MB/s", "x memcpy");
     static const int codecs[] = { KW_CODEC_NONE, KW_CODEC_GZIP, KW_CODEC_SNAPPY, KW_CODEC_LZ4,
                                   KW_CODEC_ZSTD };
-    int failed = 0;
     for (size_t c = 0; c < sizeof(codecs) / sizeof(codecs[0]); c++) {
         struct job ej = { .run = run_encode, .codec = codecs[c], .out = &out,
                           .payload = payload };
-        double te = measure(&ej);
-        struct job dj = { .run = run_decode, .src = out.data, .len = out.len,
+        run_encode(&ej);
+        /* The decoder reads a copy: the encoder rewrites out in every run. */
+        struct kw_buf enc;
+        kw_buf_init(&enc);
+        kw_put_raw(&enc, out.data, out.len);
+        struct job dj = { .run = run_decode, .src = enc.data, .len = enc.len,
                           .scratch = &scratch };
-        double td = measure(&dj);
+        struct job *rows[] = { &mc, &ej, &dj };
+        measure(rows, 3);
         if (failed == KW_OK)
-            failed = ej.err ? ej.err : dj.err;
-        char goal[40] = "";
-        if (codecs[c] == KW_CODEC_NONE)
-            snprintf(goal, sizeof(goal), ">= 0.1x memcpy: %s", verdict(mc / td, 0.1));
-        printf("%-8s %8zu | %12.0f %8.0f %8.3f | %12.0f %8.0f %8.3f   %s\n",
-               kw_codec_name(codecs[c]), out.len, RECORDS / te * 1e9, app / te * 1e3, mc / te,
-               RECORDS / td * 1e9, app / td * 1e3, mc / td, goal);
+            failed = ej.err ? ej.err : dj.err ? dj.err : enc.err;
+        printf("%-8s %8zu | %12.0f %8.0f %8.3f | %12.0f %8.0f %8.3f\n",
+               kw_codec_name(codecs[c]), enc.len, RECORDS / ej.ns_med * 1e9,
+               app / ej.ns_med * 1e3, ej.ratio_med, RECORDS / dj.ns_med * 1e9,
+               app / dj.ns_med * 1e3, dj.ratio_med);
+        kw_buf_release(&enc);
     }
     kw_buf_release(&out);
     kw_buf_release(&scratch);
