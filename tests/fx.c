@@ -74,3 +74,31 @@ void fx_free(struct fx_frame *f)
     f->data = NULL;
     f->len = 0;
 }
+
+bool fx_encoded_as(const struct kw_buf *b, const char *hex)
+{
+    struct fx_frame f = fx_hex(hex);
+    bool ok = b->err == KW_OK && b->len == f.len &&
+              (f.len == 0 || memcmp(b->data, f.data, f.len) == 0);
+    if (!ok) {
+        fprintf(stderr, "\nwant %s\ngot  ", hex);
+        for (size_t i = 0; i < b->len; i++)
+            fprintf(stderr, "%02x", b->data[i]);
+        fprintf(stderr, " (err %d)\n", b->err);
+    }
+    fx_free(&f);
+    return ok;
+}
+
+void fx_dec_start(struct fx_dec *d, const char *hex)
+{
+    d->f = fx_hex(hex);
+    kw_arena_init(&d->a);
+    kw_reader_init(&d->r, d->f.data, d->f.len);
+}
+
+void fx_dec_done(struct fx_dec *d)
+{
+    kw_arena_release(&d->a);
+    fx_free(&d->f);
+}

@@ -3,7 +3,10 @@
 #define KWT_FX_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "lib/kw.h"
 
 struct fx_frame {
     uint8_t *data;
@@ -18,5 +21,18 @@ void fx_free(struct fx_frame *f);
 struct fx_frame fx_hex(const char *hex);
 /* Path of the repository's fixtures directory (KW_FIXTURES or ./fixtures). */
 const char *fx_dir(void);
+
+/* True if b holds exactly the bytes of hex (fx_hex rules); prints both on a mismatch. */
+bool fx_encoded_as(const struct kw_buf *b, const char *hex);
+
+/* A frame being decoded: the bytes, a reader over them and the arena for arrays. A decoded
+ * struct points into f, so both live until fx_dec_done. */
+struct fx_dec {
+    struct fx_frame f;
+    struct kw_reader r;
+    struct kw_arena a;
+};
+void fx_dec_start(struct fx_dec *d, const char *hex);
+void fx_dec_done(struct fx_dec *d);
 
 #endif

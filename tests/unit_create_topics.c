@@ -11,51 +11,15 @@
 #include "tests/rt.h"
 #include "tests/samples.h"
 
-/* True if b holds exactly the bytes of hex; prints both on a mismatch. */
-static bool encoded_as(const struct kw_buf *b, const char *hex)
+static int dec_req(struct fx_dec *d, const char *hex, int v, struct kw_create_topics_req *m)
 {
-    struct fx_frame f = fx_hex(hex);
-    bool ok = b->err == KW_OK && b->len == f.len &&
-              (f.len == 0 || memcmp(b->data, f.data, f.len) == 0);
-    if (!ok) {
-        fprintf(stderr, "\nwant %s\ngot  ", hex);
-        for (size_t i = 0; i < b->len; i++)
-            fprintf(stderr, "%02x", b->data[i]);
-        fprintf(stderr, " (err %d)\n", b->err);
-    }
-    fx_free(&f);
-    return ok;
-}
-
-/* A frame being decoded; the decoded struct points into f, so both live until dec_done. */
-struct dec {
-    struct fx_frame f;
-    struct kw_reader r;
-    struct kw_arena a;
-};
-
-static void dec_start(struct dec *d, const char *hex)
-{
-    d->f = fx_hex(hex);
-    kw_arena_init(&d->a);
-    kw_reader_init(&d->r, d->f.data, d->f.len);
-}
-
-static void dec_done(struct dec *d)
-{
-    kw_arena_release(&d->a);
-    fx_free(&d->f);
-}
-
-static int dec_req(struct dec *d, const char *hex, int v, struct kw_create_topics_req *m)
-{
-    dec_start(d, hex);
+    fx_dec_start(d, hex);
     return kw_create_topics_req_decode(&d->r, v, m, &d->a);
 }
 
-static int dec_resp(struct dec *d, const char *hex, int v, struct kw_create_topics_resp *m)
+static int dec_resp(struct fx_dec *d, const char *hex, int v, struct kw_create_topics_resp *m)
 {
-    dec_start(d, hex);
+    fx_dec_start(d, hex);
     return kw_create_topics_resp_decode(&d->r, v, m, &d->a);
 }
 
@@ -94,10 +58,10 @@ static void test_v0_request_with_configs_matches_hand_computed_bytes(void)
     struct kw_buf b;
     kw_buf_init(&b);
     CU_ASSERT_EQUAL(kw_create_topics_req_encode(&b, 0, &m), KW_OK);
-    CU_ASSERT(encoded_as(&b, hex));
+    CU_ASSERT(fx_encoded_as(&b, hex));
     kw_buf_release(&b);
 
-    struct dec d;
+    struct fx_dec d;
     struct kw_create_topics_req got;
     CU_ASSERT_EQUAL(dec_req(&d, hex, 0, &got), KW_OK);
     CU_ASSERT_EQUAL(kw_reader_left(&d.r), 0);
@@ -112,7 +76,7 @@ static void test_v0_request_with_configs_matches_hand_computed_bytes(void)
     } else {
         CU_FAIL("v0 request did not decode into one topic with two configs");
     }
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_v1_request_with_manual_assignment_matches_hand_computed_bytes(void)
@@ -136,12 +100,12 @@ static void test_v1_request_with_manual_assignment_matches_hand_computed_bytes(v
     struct kw_buf b;
     kw_buf_init(&b);
     kw_create_topics_req_encode(&b, 1, &m);
-    CU_ASSERT(encoded_as(&b, hex));
+    CU_ASSERT(fx_encoded_as(&b, hex));
 
     /* Flexible v5: compact counts and strings, a tag section after every struct. */
     kw_buf_reset(&b);
     kw_create_topics_req_encode(&b, 5, &m);
-    CU_ASSERT(encoded_as(&b, "02 02 74"             /* Topics: 1, Name "t" */
+    CU_ASSERT(fx_encoded_as(&b, "02 02 74"             /* Topics: 1, Name "t" */
                              "ffffffff ffff"        /*   NumPartitions, ReplicationFactor */
                              "02 00000000"          /*   Assignments: 1, PartitionIndex 0 */
                              "03 00000001 00000002" /*     BrokerIds [1, 2] */
@@ -150,7 +114,7 @@ static void test_v1_request_with_manual_assignment_matches_hand_computed_bytes(v
                              "0000ea60 01 00"));    /* timeoutMs, validateOnly, tags */
     kw_buf_release(&b);
 
-    struct dec d;
+    struct fx_dec d;
     struct kw_create_topics_req got;
     CU_ASSERT_EQUAL(dec_req(&d, hex, 1, &got), KW_OK);
     CU_ASSERT_TRUE(got.validate_only);
@@ -162,7 +126,7 @@ static void test_v1_request_with_manual_assignment_matches_hand_computed_bytes(v
     } else {
         CU_FAIL("v1 request did not decode into one topic with one assignment");
     }
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_v0_response_matches_hand_computed_bytes(void)
@@ -175,7 +139,7 @@ static void test_v0_response_matches_hand_computed_bytes(void)
     struct kw_buf b;
     kw_buf_init(&b);
     CU_ASSERT_EQUAL(kw_create_topics_resp_encode(&b, 0, &m), KW_OK);
-    CU_ASSERT(encoded_as(&b, hex));
+    CU_ASSERT(fx_encoded_as(&b, hex));
     kw_buf_release(&b);
 }
 
@@ -195,16 +159,16 @@ static void test_v5_response_writes_topic_config_error_code_as_tag_0(void)
     struct kw_buf b;
     kw_buf_init(&b);
     CU_ASSERT_EQUAL(kw_create_topics_resp_encode(&b, 5, &m), KW_OK);
-    CU_ASSERT(encoded_as(&b, hex));
+    CU_ASSERT(fx_encoded_as(&b, hex));
 
     /* At its default (0) the tag is left out. */
     t.topic_config_error_code = 0;
     kw_buf_reset(&b);
     kw_create_topics_resp_encode(&b, 5, &m);
-    CU_ASSERT(encoded_as(&b, "00000000 02 02 74 0000 00 00000003 0001 00 00 00"));
+    CU_ASSERT(fx_encoded_as(&b, "00000000 02 02 74 0000 00 00000003 0001 00 00 00"));
     kw_buf_release(&b);
 
-    struct dec d;
+    struct fx_dec d;
     struct kw_create_topics_resp got;
     CU_ASSERT_EQUAL(dec_resp(&d, hex, 5, &got), KW_OK);
     CU_ASSERT_EQUAL(kw_reader_left(&d.r), 0);
@@ -216,7 +180,7 @@ static void test_v5_response_writes_topic_config_error_code_as_tag_0(void)
     } else {
         CU_FAIL("v5 response did not decode into one topic");
     }
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_unknown_tags_beside_a_known_one_are_kept_and_re_encoded(void)
@@ -226,7 +190,7 @@ static void test_unknown_tags_beside_a_known_one_are_kept_and_re_encoded(void)
                               "00 02 0028"      /*   0: TopicConfigErrorCode 40 (known) */
                               "03 01 ff"        /*   3: one byte (unknown) */
                               "01 09 00";       /* top level: 1 tag, 9, empty (unknown) */
-    struct dec d;
+    struct fx_dec d;
     struct kw_create_topics_resp got;
     CU_ASSERT_EQUAL(dec_resp(&d, hex, 6, &got), KW_OK);
     CU_ASSERT_EQUAL(got.tags.count, 1);
@@ -239,19 +203,19 @@ static void test_unknown_tags_beside_a_known_one_are_kept_and_re_encoded(void)
     struct kw_buf b;
     kw_buf_init(&b);
     CU_ASSERT_EQUAL(kw_create_topics_resp_encode(&b, 6, &got), KW_OK);
-    CU_ASSERT(encoded_as(&b, hex));
+    CU_ASSERT(fx_encoded_as(&b, hex));
     kw_buf_release(&b);
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_a_known_tag_too_short_for_its_type_fails_naming_it(void)
 {
-    struct dec d;
+    struct fx_dec d;
     struct kw_create_topics_resp got;
     CU_ASSERT_EQUAL(dec_resp(&d, "00000000 02 02 74 0000 00 00000003 0001 00 01 00 01 28 00", 5,
                              &got), KW_ERR_SHORT);
     CU_ASSERT(field_is(&d.r, "TopicConfigErrorCode"));
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_null_and_empty_response_configs_stay_distinct(void)
@@ -277,12 +241,12 @@ static void test_null_and_empty_response_configs_stay_distinct(void)
 
 static void test_fields_a_version_lacks_read_as_their_spec_defaults(void)
 {
-    struct dec d;
+    struct fx_dec d;
     struct kw_create_topics_req req;
     CU_ASSERT_EQUAL(dec_req(&d, "00000000 000003e8", 0, &req), KW_OK);
     CU_ASSERT_FALSE(req.validate_only);
     CU_ASSERT_EQUAL(req.timeout_ms, 1000);
-    dec_done(&d);
+    fx_dec_done(&d);
 
     struct kw_create_topics_req fresh;
     kw_schema_defaults(&kw_create_topics_req_schema, &fresh);
@@ -302,37 +266,37 @@ static void test_fields_a_version_lacks_read_as_their_spec_defaults(void)
     } else {
         CU_FAIL("v0 response did not decode into one topic");
     }
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_hostile_counts_and_lengths_fail_cleanly(void)
 {
-    struct dec d;
+    struct fx_dec d;
     struct kw_create_topics_req req;
     /* Topics claims 1,000,000,000 entries in a 12-byte frame. */
     CU_ASSERT_EQUAL(dec_req(&d, "3b9aca00 0001 74 00000000", 0, &req), KW_ERR_SHORT);
     CU_ASSERT(field_is(&d.r, "Topics"));
     CU_ASSERT_PTR_NULL(d.a.head);
-    dec_done(&d);
+    fx_dec_done(&d);
     /* The same claim one level down, in Assignments. */
     CU_ASSERT_EQUAL(dec_req(&d, "00000001 0001 74 00000001 0001 3b9aca00 00000000 00000000"
                                 "000003e8", 0, &req), KW_ERR_SHORT);
     CU_ASSERT(field_is(&d.r, "Assignments"));
-    dec_done(&d);
+    fx_dec_done(&d);
     /* A negative count that is not -1, and -1 where the array is not nullable. */
     CU_ASSERT_EQUAL(dec_req(&d, "00000001 0001 74 00000001 0001 00000001 00000000 fffffffe"
                                 "00000000 000003e8", 0, &req), KW_ERR_RANGE);
     CU_ASSERT(field_is(&d.r, "BrokerIds"));
-    dec_done(&d);
+    fx_dec_done(&d);
     CU_ASSERT_EQUAL(dec_req(&d, "ffffffff 000003e8", 0, &req), KW_ERR_RANGE);
     CU_ASSERT(field_is(&d.r, "Topics"));
-    dec_done(&d);
+    fx_dec_done(&d);
     /* A config name of length -3. */
     CU_ASSERT_EQUAL(dec_req(&d, "00000001 0001 74 00000001 0001 00000000 00000001 fffd 0000"
                                 "000003e8", 0, &req), KW_ERR_RANGE);
     CU_ASSERT(field_is(&d.r, "Name"));
     CU_ASSERT_EQUAL(d.r.err_at, 23);
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_unsupported_versions_are_refused(void)
@@ -343,10 +307,10 @@ static void test_unsupported_versions_are_refused(void)
                     KW_ERR_VERSION);
     CU_ASSERT_EQUAL(b.len, 0);
     kw_buf_release(&b);
-    struct dec d;
+    struct fx_dec d;
     struct kw_create_topics_resp resp;
     CU_ASSERT_EQUAL(dec_resp(&d, "00000000 00", 8, &resp), KW_ERR_VERSION);
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 /* Every single-byte corruption of the sample, at every version: the decoder either succeeds

@@ -11,51 +11,15 @@
 #include "tests/rt.h"
 #include "tests/samples.h"
 
-/* True if b holds exactly the bytes of hex; prints both on a mismatch. */
-static bool encoded_as(const struct kw_buf *b, const char *hex)
+static int dec_req(struct fx_dec *d, const char *hex, int v, struct kw_delete_topics_req *m)
 {
-    struct fx_frame f = fx_hex(hex);
-    bool ok = b->err == KW_OK && b->len == f.len &&
-              (f.len == 0 || memcmp(b->data, f.data, f.len) == 0);
-    if (!ok) {
-        fprintf(stderr, "\nwant %s\ngot  ", hex);
-        for (size_t i = 0; i < b->len; i++)
-            fprintf(stderr, "%02x", b->data[i]);
-        fprintf(stderr, " (err %d)\n", b->err);
-    }
-    fx_free(&f);
-    return ok;
-}
-
-/* A frame being decoded; the decoded struct points into f, so both live until dec_done. */
-struct dec {
-    struct fx_frame f;
-    struct kw_reader r;
-    struct kw_arena a;
-};
-
-static void dec_start(struct dec *d, const char *hex)
-{
-    d->f = fx_hex(hex);
-    kw_arena_init(&d->a);
-    kw_reader_init(&d->r, d->f.data, d->f.len);
-}
-
-static void dec_done(struct dec *d)
-{
-    kw_arena_release(&d->a);
-    fx_free(&d->f);
-}
-
-static int dec_req(struct dec *d, const char *hex, int v, struct kw_delete_topics_req *m)
-{
-    dec_start(d, hex);
+    fx_dec_start(d, hex);
     return kw_delete_topics_req_decode(&d->r, v, m, &d->a);
 }
 
-static int dec_resp(struct dec *d, const char *hex, int v, struct kw_delete_topics_resp *m)
+static int dec_resp(struct fx_dec *d, const char *hex, int v, struct kw_delete_topics_resp *m)
 {
-    dec_start(d, hex);
+    fx_dec_start(d, hex);
     return kw_delete_topics_resp_decode(&d->r, v, m, &d->a);
 }
 
@@ -86,13 +50,13 @@ static void test_v0_and_v4_requests_match_hand_computed_bytes(void)
     struct kw_buf b;
     kw_buf_init(&b);
     CU_ASSERT_EQUAL(kw_delete_topics_req_encode(&b, 0, &m), KW_OK);
-    CU_ASSERT(encoded_as(&b, v0));
+    CU_ASSERT(fx_encoded_as(&b, v0));
     kw_buf_reset(&b);
     CU_ASSERT_EQUAL(kw_delete_topics_req_encode(&b, 4, &m), KW_OK);
-    CU_ASSERT(encoded_as(&b, v4));
+    CU_ASSERT(fx_encoded_as(&b, v4));
     kw_buf_release(&b);
 
-    struct dec d;
+    struct fx_dec d;
     struct kw_delete_topics_req got;
     CU_ASSERT_EQUAL(dec_req(&d, v0, 0, &got), KW_OK);
     CU_ASSERT_EQUAL(kw_reader_left(&d.r), 0);
@@ -100,10 +64,10 @@ static void test_v0_and_v4_requests_match_hand_computed_bytes(void)
     CU_ASSERT_EQUAL(got.n_topics, 0);
     CU_ASSERT(got.n_topic_names == 2 && kw_str_eq(got.topic_names[0], "a") &&
               kw_str_eq(got.topic_names[1], "b"));
-    dec_done(&d);
+    fx_dec_done(&d);
     CU_ASSERT_EQUAL(dec_req(&d, v4, 4, &got), KW_OK);
     CU_ASSERT(got.n_topic_names == 2 && kw_str_eq(got.topic_names[1], "b"));
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_v6_request_names_topics_by_name_or_id(void)
@@ -123,10 +87,10 @@ static void test_v6_request_names_topics_by_name_or_id(void)
     struct kw_buf b;
     kw_buf_init(&b);
     CU_ASSERT_EQUAL(kw_delete_topics_req_encode(&b, 6, &m), KW_OK);
-    CU_ASSERT(encoded_as(&b, hex));
+    CU_ASSERT(fx_encoded_as(&b, hex));
     kw_buf_release(&b);
 
-    struct dec d;
+    struct fx_dec d;
     struct kw_delete_topics_req got;
     CU_ASSERT_EQUAL(dec_req(&d, hex, 6, &got), KW_OK);
     CU_ASSERT_EQUAL(got.n_topic_names, 0);
@@ -136,7 +100,7 @@ static void test_v6_request_names_topics_by_name_or_id(void)
         CU_ASSERT_EQUAL(got.topics[1].name.len, -1);
         CU_ASSERT_EQUAL(got.topics[1].topic_id[0], 0xff);
     }
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_responses_match_hand_computed_bytes(void)
@@ -155,22 +119,22 @@ static void test_responses_match_hand_computed_bytes(void)
         struct kw_buf b;
         kw_buf_init(&b);
         CU_ASSERT_EQUAL(kw_delete_topics_resp_encode(&b, cases[i].v, &m), KW_OK);
-        CU_ASSERT(encoded_as(&b, cases[i].hex));
+        CU_ASSERT(fx_encoded_as(&b, cases[i].hex));
         kw_buf_release(&b);
 
-        struct dec d;
+        struct fx_dec d;
         struct kw_delete_topics_resp got;
         CU_ASSERT_EQUAL(dec_resp(&d, cases[i].hex, cases[i].v, &got), KW_OK);
         CU_ASSERT_EQUAL(kw_reader_left(&d.r), 0);
         CU_ASSERT(got.n_responses == 1 && got.responses[0].error_code == 3 &&
                   kw_str_eq(got.responses[0].name, "a"));
-        dec_done(&d);
+        fx_dec_done(&d);
     }
 }
 
 static void test_fields_a_version_lacks_read_as_their_spec_defaults(void)
 {
-    struct dec d;
+    struct fx_dec d;
     struct kw_delete_topics_resp resp;
     CU_ASSERT_EQUAL(dec_resp(&d, "00000001 0001 61 0003", 0, &resp), KW_OK);
     CU_ASSERT_EQUAL(resp.throttle_time_ms, 0);
@@ -181,30 +145,30 @@ static void test_fields_a_version_lacks_read_as_their_spec_defaults(void)
     } else {
         CU_FAIL("v0 response did not decode into one result");
     }
-    dec_done(&d);
+    fx_dec_done(&d);
 
     struct kw_delete_topics_req_topic t;
     struct kw_delete_topics_req req;
     CU_ASSERT_EQUAL(dec_req(&d, "02 00 00000000000000000000000000000001 00 00000064 00", 6, &req),
                     KW_OK);
     CU_ASSERT(req.n_topics == 1 && req.topics[0].name.len == -1 && req.topics[0].topic_id[15] == 1);
-    dec_done(&d);
+    fx_dec_done(&d);
     kw_schema_defaults(kw_delete_topics_req_schema.fields[0].sub, &t);
     CU_ASSERT_EQUAL(t.name.len, -1);                            /* "default": "null" */
 }
 
 static void test_a_null_result_name_is_read_only_from_v6(void)
 {
-    struct dec d;
+    struct fx_dec d;
     struct kw_delete_topics_resp got;
     CU_ASSERT_EQUAL(dec_resp(&d, "00000000 02 00 0003 00 00 00", 5, &got), KW_ERR_RANGE);
     CU_ASSERT(field_is(&d.r, "Name"));
-    dec_done(&d);
+    fx_dec_done(&d);
     CU_ASSERT_EQUAL(dec_resp(&d, "00000000 02 00 0102030405060708090a0b0c0d0e0f10 0003 00 00 00",
                              6, &got), KW_OK);
     CU_ASSERT(got.n_responses == 1 && got.responses[0].name.len == -1 &&
               got.responses[0].topic_id[0] == 1);
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_unknown_tags_are_kept_raw_and_re_encoded(void)
@@ -214,7 +178,7 @@ static void test_unknown_tags_are_kept_raw_and_re_encoded(void)
                               "01 04 02 abcd"                       /*   tag 4, 2 bytes */
                               "000003e8"                            /* TimeoutMs 1000 */
                               "02 00 00 01 01 ee";                  /* tags 0 (empty), 1 */
-    struct dec d;
+    struct fx_dec d;
     struct kw_delete_topics_req got;
     CU_ASSERT_EQUAL(dec_req(&d, hex, 6, &got), KW_OK);
     CU_ASSERT_EQUAL(kw_reader_left(&d.r), 0);
@@ -223,31 +187,31 @@ static void test_unknown_tags_are_kept_raw_and_re_encoded(void)
     struct kw_buf b;
     kw_buf_init(&b);
     CU_ASSERT_EQUAL(kw_delete_topics_req_encode(&b, 6, &got), KW_OK);
-    CU_ASSERT(encoded_as(&b, hex));
+    CU_ASSERT(fx_encoded_as(&b, hex));
     kw_buf_release(&b);
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_hostile_counts_and_lengths_fail_cleanly(void)
 {
-    struct dec d;
+    struct fx_dec d;
     struct kw_delete_topics_req req;
     CU_ASSERT_EQUAL(dec_req(&d, "3b9aca00 0001 61 000003e8", 0, &req), KW_ERR_SHORT);
     CU_ASSERT(field_is(&d.r, "TopicNames"));
     CU_ASSERT_PTR_NULL(d.a.head);
-    dec_done(&d);
+    fx_dec_done(&d);
     CU_ASSERT_EQUAL(dec_req(&d, "8194ebdc03 02 61 000003e8 00", 4, &req), KW_ERR_SHORT);
     CU_ASSERT_PTR_NULL(d.a.head);
-    dec_done(&d);
+    fx_dec_done(&d);
     CU_ASSERT_EQUAL(dec_req(&d, "00000002 0001 61 ff00 000003e8", 0, &req), KW_ERR_RANGE);
     CU_ASSERT(field_is(&d.r, "TopicNames"));
     CU_ASSERT_EQUAL(d.r.err_at, 9);
-    dec_done(&d);
+    fx_dec_done(&d);
 
     struct kw_delete_topics_resp resp;
     CU_ASSERT_EQUAL(dec_resp(&d, "00000000 00000001 fff0 0000", 1, &resp), KW_ERR_RANGE);
     CU_ASSERT(field_is(&d.r, "Name"));
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_unsupported_versions_are_refused(void)
@@ -257,10 +221,10 @@ static void test_unsupported_versions_are_refused(void)
     CU_ASSERT_EQUAL(kw_delete_topics_req_encode(&b, 7, kwt_sample_delete_topics_req()),
                     KW_ERR_VERSION);
     kw_buf_release(&b);
-    struct dec d;
+    struct fx_dec d;
     struct kw_delete_topics_resp resp;
     CU_ASSERT_EQUAL(dec_resp(&d, "00000000 00000000", 7, &resp), KW_ERR_VERSION);
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 CU_TestInfo kwt_delete_topics_tests[] = {

@@ -11,51 +11,15 @@
 #include "tests/rt.h"
 #include "tests/samples.h"
 
-/* True if b holds exactly the bytes of hex; prints both on a mismatch. */
-static bool encoded_as(const struct kw_buf *b, const char *hex)
+static int dec_req(struct fx_dec *d, const char *hex, int v, struct kw_find_coordinator_req *m)
 {
-    struct fx_frame f = fx_hex(hex);
-    bool ok = b->err == KW_OK && b->len == f.len &&
-              (f.len == 0 || memcmp(b->data, f.data, f.len) == 0);
-    if (!ok) {
-        fprintf(stderr, "\nwant %s\ngot  ", hex);
-        for (size_t i = 0; i < b->len; i++)
-            fprintf(stderr, "%02x", b->data[i]);
-        fprintf(stderr, " (err %d)\n", b->err);
-    }
-    fx_free(&f);
-    return ok;
-}
-
-/* A frame being decoded; the decoded struct points into f, so both live until dec_done. */
-struct dec {
-    struct fx_frame f;
-    struct kw_reader r;
-    struct kw_arena a;
-};
-
-static void dec_start(struct dec *d, const char *hex)
-{
-    d->f = fx_hex(hex);
-    kw_arena_init(&d->a);
-    kw_reader_init(&d->r, d->f.data, d->f.len);
-}
-
-static void dec_done(struct dec *d)
-{
-    kw_arena_release(&d->a);
-    fx_free(&d->f);
-}
-
-static int dec_req(struct dec *d, const char *hex, int v, struct kw_find_coordinator_req *m)
-{
-    dec_start(d, hex);
+    fx_dec_start(d, hex);
     return kw_find_coordinator_req_decode(&d->r, v, m, &d->a);
 }
 
-static int dec_resp(struct dec *d, const char *hex, int v, struct kw_find_coordinator_resp *m)
+static int dec_resp(struct fx_dec *d, const char *hex, int v, struct kw_find_coordinator_resp *m)
 {
-    dec_start(d, hex);
+    fx_dec_start(d, hex);
     return kw_find_coordinator_resp_decode(&d->r, v, m, &d->a);
 }
 
@@ -88,10 +52,10 @@ static void test_requests_match_hand_computed_bytes(void)
         struct kw_buf b;
         kw_buf_init(&b);
         CU_ASSERT_EQUAL(kw_find_coordinator_req_encode(&b, v, &m), KW_OK);
-        CU_ASSERT(encoded_as(&b, cases[i].hex));
+        CU_ASSERT(fx_encoded_as(&b, cases[i].hex));
         kw_buf_release(&b);
 
-        struct dec d;
+        struct fx_dec d;
         struct kw_find_coordinator_req got;
         CU_ASSERT_EQUAL(dec_req(&d, cases[i].hex, v, &got), KW_OK);
         CU_ASSERT_EQUAL(kw_reader_left(&d.r), 0);
@@ -102,7 +66,7 @@ static void test_requests_match_hand_computed_bytes(void)
         } else {
             CU_ASSERT(got.n_coordinator_keys == 2 && kw_str_eq(got.coordinator_keys[1], "g2"));
         }
-        dec_done(&d);
+        fx_dec_done(&d);
     }
 }
 
@@ -132,10 +96,10 @@ static void test_responses_match_hand_computed_bytes(void)
         struct kw_buf b;
         kw_buf_init(&b);
         CU_ASSERT_EQUAL(kw_find_coordinator_resp_encode(&b, v, &m), KW_OK);
-        CU_ASSERT(encoded_as(&b, cases[i].hex));
+        CU_ASSERT(fx_encoded_as(&b, cases[i].hex));
         kw_buf_release(&b);
 
-        struct dec d;
+        struct fx_dec d;
         struct kw_find_coordinator_resp got;
         CU_ASSERT_EQUAL(dec_resp(&d, cases[i].hex, v, &got), KW_OK);
         CU_ASSERT_EQUAL(kw_reader_left(&d.r), 0);
@@ -147,48 +111,48 @@ static void test_responses_match_hand_computed_bytes(void)
             CU_ASSERT(got.n_coordinators == 1 && got.coordinators[0].port == 9092 &&
                       got.coordinators[0].error_message.len == -1);
         }
-        dec_done(&d);
+        fx_dec_done(&d);
     }
 }
 
 static void test_fields_a_version_lacks_read_as_their_spec_defaults(void)
 {
-    struct dec d;
+    struct fx_dec d;
     struct kw_find_coordinator_req req;
     CU_ASSERT_EQUAL(dec_req(&d, "0002 6731", 0, &req), KW_OK);
     CU_ASSERT_EQUAL(req.key_type, 0);                   /* a v0 request is for a group */
-    dec_done(&d);
+    fx_dec_done(&d);
     CU_ASSERT_EQUAL(dec_req(&d, "00 01 00", 4, &req), KW_OK);
     CU_ASSERT(kw_str_eq(req.key, ""));                  /* no "null" default: Kafka's "" */
     CU_ASSERT_EQUAL(req.n_coordinator_keys, 0);
-    dec_done(&d);
+    fx_dec_done(&d);
 
     struct kw_find_coordinator_resp resp;
     CU_ASSERT_EQUAL(dec_resp(&d, "0000 00000001 0001 68 00002384", 0, &resp), KW_OK);
     CU_ASSERT_EQUAL(resp.throttle_time_ms, 0);
     CU_ASSERT(kw_str_eq(resp.error_message, ""));
-    dec_done(&d);
+    fx_dec_done(&d);
     CU_ASSERT_EQUAL(dec_resp(&d, "00000000 01 00", 4, &resp), KW_OK);
     CU_ASSERT_EQUAL(resp.error_code, 0);
     CU_ASSERT_EQUAL(resp.node_id, 0);
     CU_ASSERT(kw_str_eq(resp.host, ""));
     CU_ASSERT(kw_str_eq(resp.error_message, ""));
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_error_message_is_nullable_from_v1(void)
 {
-    struct dec d;
+    struct fx_dec d;
     struct kw_find_coordinator_resp resp;
     CU_ASSERT_EQUAL(dec_resp(&d, "00000000 0000 ffff 00000001 0001 68 00002384", 1, &resp),
                     KW_OK);
     CU_ASSERT_EQUAL(resp.error_message.len, -1);
-    dec_done(&d);
+    fx_dec_done(&d);
     /* Host is never nullable. */
     CU_ASSERT_EQUAL(dec_resp(&d, "00000000 0000 ffff 00000001 ffff 00002384", 1, &resp),
                     KW_ERR_RANGE);
     CU_ASSERT(field_is(&d.r, "Host"));
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_unknown_tags_are_kept_raw_and_re_encoded(void)
@@ -200,7 +164,7 @@ static void test_unknown_tags_are_kept_raw_and_re_encoded(void)
                               "02 62 00000002 02 68 00002385 0000 00"
                               "00"                      /*   no tags */
                               "01 00 01 07";            /* tag 0, 1 byte (unknown here) */
-    struct dec d;
+    struct fx_dec d;
     struct kw_find_coordinator_resp got;
     CU_ASSERT_EQUAL(dec_resp(&d, hex, 4, &got), KW_OK);
     CU_ASSERT_EQUAL(kw_reader_left(&d.r), 0);
@@ -210,35 +174,35 @@ static void test_unknown_tags_are_kept_raw_and_re_encoded(void)
     struct kw_buf b;
     kw_buf_init(&b);
     CU_ASSERT_EQUAL(kw_find_coordinator_resp_encode(&b, 4, &got), KW_OK);
-    CU_ASSERT(encoded_as(&b, hex));
+    CU_ASSERT(fx_encoded_as(&b, hex));
     kw_buf_release(&b);
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_hostile_counts_and_lengths_fail_cleanly(void)
 {
-    struct dec d;
+    struct fx_dec d;
     struct kw_find_coordinator_req req;
     CU_ASSERT_EQUAL(dec_req(&d, "00 8194ebdc03 03 6731 00", 4, &req), KW_ERR_SHORT);
     CU_ASSERT(field_is(&d.r, "CoordinatorKeys"));
     CU_ASSERT_PTR_NULL(d.a.head);
-    dec_done(&d);
+    fx_dec_done(&d);
     CU_ASSERT_EQUAL(dec_req(&d, "fffe 6731", 0, &req), KW_ERR_RANGE);
     CU_ASSERT(field_is(&d.r, "Key"));
     CU_ASSERT_EQUAL(d.r.err_at, 2);
-    dec_done(&d);
+    fx_dec_done(&d);
     /* -1 (null) where the version has no null. */
     CU_ASSERT_EQUAL(dec_req(&d, "ffff 00", 1, &req), KW_ERR_RANGE);
     CU_ASSERT(field_is(&d.r, "Key"));
-    dec_done(&d);
+    fx_dec_done(&d);
     /* A compact length beyond the frame. */
     CU_ASSERT_EQUAL(dec_req(&d, "7f 6731 01 00", 3, &req), KW_ERR_SHORT);
-    dec_done(&d);
+    fx_dec_done(&d);
 
     struct kw_find_coordinator_resp resp;
     CU_ASSERT_EQUAL(dec_resp(&d, "00000000 ffffffff0f", 4, &resp), KW_ERR_SHORT);
     CU_ASSERT(field_is(&d.r, "Coordinators"));
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_unsupported_versions_are_refused(void)
@@ -248,10 +212,10 @@ static void test_unsupported_versions_are_refused(void)
     CU_ASSERT_EQUAL(kw_find_coordinator_req_encode(&b, 5, kwt_sample_find_coordinator_req()),
                     KW_ERR_VERSION);
     kw_buf_release(&b);
-    struct dec d;
+    struct fx_dec d;
     struct kw_find_coordinator_req req;
     CU_ASSERT_EQUAL(dec_req(&d, "00 01 00", 5, &req), KW_ERR_VERSION);
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 CU_TestInfo kwt_find_coordinator_tests[] = {

@@ -11,52 +11,15 @@
 #include "tests/rt.h"
 #include "tests/samples.h"
 
-/* True if b holds exactly the bytes of hex; prints both on a mismatch. */
-static bool encoded_as(const struct kw_buf *b, const char *hex)
+static int dec_req(struct fx_dec *d, const char *hex, int v, struct kw_metadata_req *m)
 {
-    struct fx_frame f = fx_hex(hex);
-    bool ok = b->err == KW_OK && b->len == f.len &&
-              (f.len == 0 || memcmp(b->data, f.data, f.len) == 0);
-    if (!ok) {
-        fprintf(stderr, "\nwant %s\ngot  ", hex);
-        for (size_t i = 0; i < b->len; i++)
-            fprintf(stderr, "%02x", b->data[i]);
-        fprintf(stderr, " (err %d)\n", b->err);
-    }
-    fx_free(&f);
-    return ok;
-}
-
-/* A frame being decoded: the bytes, a reader over them and the arena for arrays. The decoded
- * struct points into f, so both live until dec_done. */
-struct dec {
-    struct fx_frame f;
-    struct kw_reader r;
-    struct kw_arena a;
-};
-
-static void dec_start(struct dec *d, const char *hex)
-{
-    d->f = fx_hex(hex);
-    kw_arena_init(&d->a);
-    kw_reader_init(&d->r, d->f.data, d->f.len);
-}
-
-static void dec_done(struct dec *d)
-{
-    kw_arena_release(&d->a);
-    fx_free(&d->f);
-}
-
-static int dec_req(struct dec *d, const char *hex, int v, struct kw_metadata_req *m)
-{
-    dec_start(d, hex);
+    fx_dec_start(d, hex);
     return kw_metadata_req_decode(&d->r, v, m, &d->a);
 }
 
-static int dec_resp(struct dec *d, const char *hex, int v, struct kw_metadata_resp *m)
+static int dec_resp(struct fx_dec *d, const char *hex, int v, struct kw_metadata_resp *m)
 {
-    dec_start(d, hex);
+    fx_dec_start(d, hex);
     return kw_metadata_resp_decode(&d->r, v, m, &d->a);
 }
 
@@ -75,17 +38,17 @@ static void test_v0_request_for_one_topic_matches_hand_computed_bytes(void)
     struct kw_buf b;
     kw_buf_init(&b);
     CU_ASSERT_EQUAL(kw_metadata_req_encode(&b, 0, &m), KW_OK);
-    CU_ASSERT(encoded_as(&b, hex));
+    CU_ASSERT(fx_encoded_as(&b, hex));
     kw_buf_release(&b);
 
-    struct dec d;
+    struct fx_dec d;
     struct kw_metadata_req got;
     CU_ASSERT_EQUAL(dec_req(&d, hex, 0, &got), KW_OK);
     CU_ASSERT_EQUAL(kw_reader_left(&d.r), 0);
     CU_ASSERT_EQUAL(got.n_topics, 1);
     if (got.n_topics == 1 && got.topics != NULL)
         CU_ASSERT(kw_str_eq(got.topics[0].name, "t"));
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_v4_request_carries_allow_auto_topic_creation(void)
@@ -99,17 +62,17 @@ static void test_v4_request_carries_allow_auto_topic_creation(void)
     struct kw_buf b;
     kw_buf_init(&b);
     kw_metadata_req_encode(&b, 4, &m);
-    CU_ASSERT(encoded_as(&b, hex));
+    CU_ASSERT(fx_encoded_as(&b, hex));
     kw_buf_release(&b);
 
-    struct dec d;
+    struct fx_dec d;
     struct kw_metadata_req got;
     CU_ASSERT_EQUAL(dec_req(&d, hex, 4, &got), KW_OK);
     CU_ASSERT_EQUAL(got.n_topics, 2);
     CU_ASSERT_FALSE(got.allow_auto_topic_creation);
     if (got.n_topics == 2 && got.topics != NULL)
         CU_ASSERT(kw_str_eq(got.topics[1].name, "bc"));
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_v9_request_with_null_topics_matches_hand_computed_bytes(void)
@@ -124,10 +87,10 @@ static void test_v9_request_with_null_topics_matches_hand_computed_bytes(void)
     struct kw_buf b;
     kw_buf_init(&b);
     CU_ASSERT_EQUAL(kw_metadata_req_encode(&b, 9, &m), KW_OK);
-    CU_ASSERT(encoded_as(&b, hex));
+    CU_ASSERT(fx_encoded_as(&b, hex));
     kw_buf_release(&b);
 
-    struct dec d;
+    struct fx_dec d;
     struct kw_metadata_req got;
     CU_ASSERT_EQUAL(dec_req(&d, hex, 9, &got), KW_OK);
     CU_ASSERT_EQUAL(kw_reader_left(&d.r), 0);
@@ -137,7 +100,7 @@ static void test_v9_request_with_null_topics_matches_hand_computed_bytes(void)
     CU_ASSERT_FALSE(got.include_cluster_authorized_operations);
     CU_ASSERT_TRUE(got.include_topic_authorized_operations);
     CU_ASSERT_EQUAL(got.tags.count, 0);
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_v12_request_by_topic_id_matches_hand_computed_bytes(void)
@@ -158,10 +121,10 @@ static void test_v12_request_by_topic_id_matches_hand_computed_bytes(void)
     struct kw_buf b;
     kw_buf_init(&b);
     kw_metadata_req_encode(&b, 12, &m);
-    CU_ASSERT(encoded_as(&b, hex));
+    CU_ASSERT(fx_encoded_as(&b, hex));
     kw_buf_release(&b);
 
-    struct dec d;
+    struct fx_dec d;
     struct kw_metadata_req got;
     CU_ASSERT_EQUAL(dec_req(&d, hex, 12, &got), KW_OK);
     CU_ASSERT_EQUAL(got.n_topics, 1);
@@ -169,7 +132,7 @@ static void test_v12_request_by_topic_id_matches_hand_computed_bytes(void)
         CU_ASSERT_EQUAL(got.topics[0].name.len, -1);
         CU_ASSERT_EQUAL(got.topics[0].topic_id[15], 0x0f);
     }
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_v0_response_matches_hand_computed_bytes(void)
@@ -194,10 +157,10 @@ static void test_v0_response_matches_hand_computed_bytes(void)
     struct kw_buf b;
     kw_buf_init(&b);
     CU_ASSERT_EQUAL(kw_metadata_resp_encode(&b, 0, &m), KW_OK);
-    CU_ASSERT(encoded_as(&b, hex));
+    CU_ASSERT(fx_encoded_as(&b, hex));
     kw_buf_release(&b);
 
-    struct dec d;
+    struct fx_dec d;
     struct kw_metadata_resp got;
     CU_ASSERT_EQUAL(dec_resp(&d, hex, 0, &got), KW_OK);
     CU_ASSERT_EQUAL(kw_reader_left(&d.r), 0);
@@ -209,7 +172,7 @@ static void test_v0_response_matches_hand_computed_bytes(void)
         CU_ASSERT_EQUAL(got.topics[0].partitions[0].n_isr_nodes, 1);
         CU_ASSERT_EQUAL(got.topics[0].partitions[0].isr_nodes[0], 0);
     }
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_v9_response_matches_hand_computed_bytes(void)
@@ -246,10 +209,10 @@ static void test_v9_response_matches_hand_computed_bytes(void)
     struct kw_buf b;
     kw_buf_init(&b);
     CU_ASSERT_EQUAL(kw_metadata_resp_encode(&b, 9, &m), KW_OK);
-    CU_ASSERT(encoded_as(&b, hex));
+    CU_ASSERT(fx_encoded_as(&b, hex));
     kw_buf_release(&b);
 
-    struct dec d;
+    struct fx_dec d;
     struct kw_metadata_resp got;
     CU_ASSERT_EQUAL(dec_resp(&d, hex, 9, &got), KW_OK);
     CU_ASSERT_EQUAL(kw_reader_left(&d.r), 0);
@@ -260,7 +223,7 @@ static void test_v9_response_matches_hand_computed_bytes(void)
         CU_ASSERT_EQUAL(got.topics[0].partitions[0].leader_epoch, 5);
         CU_ASSERT_EQUAL(got.topics[0].partitions[0].n_offline_replicas, 0);
     }
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_null_and_empty_topic_lists_stay_distinct_from_v1(void)
@@ -276,20 +239,20 @@ static void test_null_and_empty_topic_lists_stay_distinct_from_v1(void)
         struct kw_buf b;
         kw_buf_init(&b);
         kw_metadata_req_encode(&b, v, &all);
-        CU_ASSERT(encoded_as(&b, cases[i].null_hex));
+        CU_ASSERT(fx_encoded_as(&b, cases[i].null_hex));
         kw_buf_reset(&b);
         kw_metadata_req_encode(&b, v, &none);
-        CU_ASSERT(encoded_as(&b, cases[i].empty_hex));
+        CU_ASSERT(fx_encoded_as(&b, cases[i].empty_hex));
         kw_buf_release(&b);
 
-        struct dec d;
+        struct fx_dec d;
         struct kw_metadata_req got;
         CU_ASSERT_EQUAL(dec_req(&d, cases[i].null_hex, v, &got), KW_OK);
         CU_ASSERT_EQUAL(got.n_topics, -1);
-        dec_done(&d);
+        fx_dec_done(&d);
         CU_ASSERT_EQUAL(dec_req(&d, cases[i].empty_hex, v, &got), KW_OK);
         CU_ASSERT_EQUAL(got.n_topics, 0);
-        dec_done(&d);
+        fx_dec_done(&d);
     }
 }
 
@@ -299,27 +262,27 @@ static void test_v0_writes_a_null_topic_list_as_empty_and_refuses_to_read_null(v
     struct kw_buf b;
     kw_buf_init(&b);
     CU_ASSERT_EQUAL(kw_metadata_req_encode(&b, 0, &all), KW_OK);
-    CU_ASSERT(encoded_as(&b, "00000000"));     /* v0's "all topics" */
+    CU_ASSERT(fx_encoded_as(&b, "00000000"));     /* v0's "all topics" */
     kw_buf_release(&b);
 
-    struct dec d;
+    struct fx_dec d;
     struct kw_metadata_req got;
     CU_ASSERT_EQUAL(dec_req(&d, "ffffffff", 0, &got), KW_ERR_RANGE);
     CU_ASSERT_PTR_NOT_NULL(d.r.err_field);
     if (d.r.err_field)
         CU_ASSERT_STRING_EQUAL(d.r.err_field, "Topics");
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_fields_a_version_lacks_read_as_their_spec_defaults(void)
 {
-    struct dec d;
+    struct fx_dec d;
     struct kw_metadata_req req;
     CU_ASSERT_EQUAL(dec_req(&d, "00000000", 0, &req), KW_OK);
     CU_ASSERT_TRUE(req.allow_auto_topic_creation);     /* "default": "true" */
     CU_ASSERT_FALSE(req.include_cluster_authorized_operations);
     CU_ASSERT_FALSE(req.include_topic_authorized_operations);
-    dec_done(&d);
+    fx_dec_done(&d);
 
     struct kw_metadata_resp resp;
     CU_ASSERT_EQUAL(dec_resp(&d, "00000001 00000003 0001 68 00002384"
@@ -341,7 +304,7 @@ static void test_fields_a_version_lacks_read_as_their_spec_defaults(void)
     } else {
         CU_FAIL("v0 response did not decode into one broker, topic and partition");
     }
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_fields_dropped_after_v10_read_as_defaults_at_v11(void)
@@ -384,10 +347,10 @@ static void test_unknown_tags_are_kept_raw_and_re_encoded(void)
                               "02"              /* 2 tags: */
                               "07 02 bbcc"      /*   tag 7, 2 bytes */
                               "2a 00";          /*   tag 42, empty */
-    struct dec d;
+    struct fx_dec d;
     struct kw_metadata_req got;
     CU_ASSERT_EQUAL(dec_req(&d, hex, 10, &got), KW_ERR_SHORT);  /* v10 has a TopicId first */
-    dec_done(&d);
+    fx_dec_done(&d);
     CU_ASSERT_EQUAL(dec_req(&d, hex, 9, &got), KW_OK);
     CU_ASSERT_EQUAL(kw_reader_left(&d.r), 0);
     CU_ASSERT_EQUAL(got.tags.count, 2);
@@ -400,57 +363,57 @@ static void test_unknown_tags_are_kept_raw_and_re_encoded(void)
     struct kw_buf b;
     kw_buf_init(&b);
     CU_ASSERT_EQUAL(kw_metadata_req_encode(&b, 9, &got), KW_OK);
-    CU_ASSERT(encoded_as(&b, hex));
+    CU_ASSERT(fx_encoded_as(&b, hex));
     kw_buf_release(&b);
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_a_billion_topics_in_a_short_frame_fail_before_any_allocation(void)
 {
-    struct dec d;
+    struct fx_dec d;
     struct kw_metadata_req req;
     /* 1,000,000,000 = 0x3b9aca00; compact form 1e9+1 as LEB128 = 81 94 eb dc 03. */
     CU_ASSERT_EQUAL(dec_req(&d, "3b9aca00 0001 74", 1, &req), KW_ERR_SHORT);
     CU_ASSERT_EQUAL(d.r.err_at, 4);
     CU_ASSERT_PTR_NULL(d.a.head);       /* judged before the arena was touched */
     CU_ASSERT(d.r.err_field != NULL && strcmp(d.r.err_field, "Topics") == 0);
-    dec_done(&d);
+    fx_dec_done(&d);
     CU_ASSERT_EQUAL(dec_req(&d, "8194ebdc03 02 74 00 01 00 01 00", 9, &req), KW_ERR_SHORT);
     CU_ASSERT_EQUAL(d.r.err_at, 5);
     CU_ASSERT_PTR_NULL(d.a.head);
-    dec_done(&d);
+    fx_dec_done(&d);
 
     struct kw_metadata_resp resp;       /* a nested count: the partitions of one topic */
     CU_ASSERT_EQUAL(dec_resp(&d, "00000000 00000001 0000 0001 74 3b9aca00 00000000", 0, &resp),
                     KW_ERR_SHORT);
     CU_ASSERT(d.r.err_field != NULL && strcmp(d.r.err_field, "Partitions") == 0);
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_negative_string_lengths_fail_naming_the_field(void)
 {
-    struct dec d;
+    struct fx_dec d;
     struct kw_metadata_req req;
     CU_ASSERT_EQUAL(dec_req(&d, "00000001 fffe", 1, &req), KW_ERR_RANGE);
     CU_ASSERT(d.r.err_field != NULL && strcmp(d.r.err_field, "Name") == 0);
     CU_ASSERT_EQUAL(d.r.err_at, 6);
-    dec_done(&d);
+    fx_dec_done(&d);
     /* -1 is null, which Name allows only from v10 (all flexible, where null is compact 0). */
     CU_ASSERT_EQUAL(dec_req(&d, "00000001 ffff", 1, &req), KW_ERR_RANGE);
-    dec_done(&d);
+    fx_dec_done(&d);
     CU_ASSERT_EQUAL(dec_req(&d, "02 00 00 01 00 00 00", 9, &req), KW_ERR_RANGE);
     CU_ASSERT(d.r.err_field != NULL && strcmp(d.r.err_field, "Name") == 0);
-    dec_done(&d);
+    fx_dec_done(&d);
     CU_ASSERT_EQUAL(dec_req(&d, "02 00000000000000000000000000000000 00 00 01 00 00 00", 10, &req),
                     KW_OK);
     CU_ASSERT(req.n_topics == 1 && req.topics != NULL && req.topics[0].name.len == -1);
-    dec_done(&d);
+    fx_dec_done(&d);
 
     struct kw_metadata_resp resp;
     CU_ASSERT_EQUAL(dec_resp(&d, "00000001 00000000 8000 00002384 00000000", 0, &resp),
                     KW_ERR_RANGE);
     CU_ASSERT(d.r.err_field != NULL && strcmp(d.r.err_field, "Host") == 0);
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_unsupported_versions_are_refused(void)
@@ -464,13 +427,13 @@ static void test_unsupported_versions_are_refused(void)
     CU_ASSERT_EQUAL(kw_metadata_resp_encode(&b, -1, kwt_sample_metadata_resp()), KW_ERR_VERSION);
     kw_buf_release(&b);
 
-    struct dec d;
+    struct fx_dec d;
     struct kw_metadata_req req;
     struct kw_metadata_resp resp;
     CU_ASSERT_EQUAL(dec_req(&d, "00 01 00 00", 13, &req), KW_ERR_VERSION);
-    dec_done(&d);
+    fx_dec_done(&d);
     CU_ASSERT_EQUAL(dec_resp(&d, "00000000 00000000", 13, &resp), KW_ERR_VERSION);
-    dec_done(&d);
+    fx_dec_done(&d);
 }
 
 static void test_header_versions_follow_flexible_versions(void)
