@@ -23,7 +23,7 @@ LIBS     := $(if $(KP_SRC),$(B)/libkproducer.a) $(if $(MB_SRC),$(B)/libmockbroke
             $(B)/libkwev.a $(B)/libkwire.a
 DEPS_OK  := build/.deps-ok
 
-all: $(PROGS) $(B)/tests/run $(B)/tests/genframes
+all: $(PROGS) $(B)/tests/run $(B)/tests/genframes $(B)/tests/kp_interop
 
 # Missing libraries are installed by the build itself when it runs as root on Debian.
 $(DEPS_OK): scripts/deps.sh
@@ -49,6 +49,8 @@ $(B)/bench/%:      $(B)/tests/bench/%.o $(LIBS)          ; $(LINK) $(LDLIBS) -lr
 $(B)/tests/genframes: $(B)/tests/tools/genframes.o $(B)/tests/samples.o $(B)/tests/samples_a.o \
                       $(B)/tests/samples_b.o $(B)/libkwire.a ; $(LINK) $(LDLIBS)
 $(B)/fuzz/%:       $(B)/tests/fuzz/%.o $(B)/libkwire.a   ; $(LINK) -fsanitize=fuzzer $(LDLIBS)
+# The producer against librdkafka's mock cluster (tests/scripts/producer_interop.sh).
+$(B)/tests/kp_interop: $(B)/tests/tools/kp_interop.o $(LIBS) ; $(LINK) $(LDLIBS) -lrdkafka
 
 # The CUnit suites, then the interop and conformance scripts.
 test: all

@@ -22,4 +22,7 @@
     X(describe, "describe and kdump")                               \
     X(golden, "golden frames from real clients")                    \
     X(broker, "mock cluster over sockets")                          \
-    X(broker_produce, "mock cluster: Produce over sockets")
+    X(broker_produce, "mock cluster: Produce over sockets")        \
+    X(producer, "producer: configuration, batching, reports")       \
+    X(producer_retry, "producer: retries, timeouts, lost answers")  \
+    X(producer_idemp, "producer: idempotence and epoch bumps")
