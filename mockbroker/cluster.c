@@ -27,6 +27,8 @@ void mb_config_init(struct mb_config *cfg)
     cfg->message_max_bytes = 1048588;
     cfg->retention_bytes = -1;
     cfg->producer_id_base = 1000;
+    cfg->replica_lag_time_max_ms = 30000;
+    cfg->journal_max = 100000;
     cfg->log_level = MB_LOG_INFO;
 }
 
@@ -151,6 +153,7 @@ static void stop_loop(struct mb_cluster *c, void *arg)
 {
     (void)arg;
     mb__brokers_stop(c);
+    mb__rules_destroy(c);
     struct mb__topic *t;
     while ((t = LIST_FIRST(&c->topics)) != NULL)
         mb__topic_delete(c, t);
@@ -169,6 +172,9 @@ struct mb_cluster *mb_cluster_new(const struct mb_config *cfg, char *errstr, siz
     pthread_cond_init(&c->cond, NULL);
     LIST_INIT(&c->topics);
     LIST_INIT(&c->fetch_waiters);
+    LIST_INIT(&c->produce_waiters);
+    TAILQ_INIT(&c->held);
+    TAILQ_INIT(&c->rules);
     if (cfg)
         c->cfg = *cfg;
     else
@@ -187,6 +193,9 @@ struct mb_cluster *mb_cluster_new(const struct mb_config *cfg, char *errstr, siz
         c->cfg.message_max_bytes = 1048588;
     if (c->cfg.max_partitions <= 0)
         c->cfg.max_partitions = 1000;
+    if (c->cfg.replica_lag_time_max_ms <= 0)
+        c->cfg.replica_lag_time_max_ms = 30000;
+    mb__journal_init(c);
     c->seed = c->cfg.seed;
     if (c->seed == 0) {
         struct timespec ts;
@@ -196,6 +205,7 @@ struct mb_cluster *mb_cluster_new(const struct mb_config *cfg, char *errstr, siz
             c->seed = 1;
     }
     c->rng = c->seed;
+    c->fault_rng = c->seed ^ 0x5bd1e9955bd1e995ULL;
     c->next_producer_id = c->cfg.producer_id_base > 0 ? c->cfg.producer_id_base : 1000;
     snprintf(c->cluster_id, sizeof(c->cluster_id), "%s",
              c->cfg.cluster_id ? c->cfg.cluster_id : "mockbroker-cluster");
@@ -261,6 +271,8 @@ void mb_cluster_destroy(struct mb_cluster *c)
         event_base_free(c->base);
     kw_buf_release(&c->scratch);
     kw_buf_release(&c->scratch2);
+    mb__journal_destroy(c);
+    free(c->follow);
     for (size_t i = 0; i < c->n_pids; i++)
         free(c->pids[i].transactional_id);
     free(c->pids);
@@ -284,6 +296,23 @@ int mb_broker_port(struct mb_cluster *c, int id)
 uint64_t mb_cluster_seed(struct mb_cluster *c)
 {
     return c->seed;
+}
+
+struct state_call {
+    int id, state;
+};
+
+static void state_call(struct mb_cluster *c, void *arg)
+{
+    struct state_call *a = arg;
+    a->state = a->id >= 1 && a->id <= c->n_brokers ? c->brokers[a->id - 1].state : -1;
+}
+
+int mb_broker_state(struct mb_cluster *c, int id)
+{
+    struct state_call a = { id, -1 };
+    mb__call(c, state_call, &a);
+    return a.state;
 }
 
 /* --- topics --------------------------------------------------------------------------------- */
@@ -345,9 +374,14 @@ int mb__topic_create(struct mb_cluster *c, const char *name, int32_t len, int pa
         snprintf(errstr, errstr_size, "partitions must be 1..%d", c->cfg.max_partitions);
         return KW_EC_INVALID_PARTITIONS;
     }
-    if (replication <= 0 || replication > c->n_brokers || replication > MB_MAX_REPLICAS) {
-        snprintf(errstr, errstr_size, "replication factor must be 1..%d",
-                 c->n_brokers < MB_MAX_REPLICAS ? c->n_brokers : MB_MAX_REPLICAS);
+    /* Replicas go to live brokers only, as Kafka assigns them over registered brokers. */
+    int live[64], n_live = 0;
+    for (int i = 0; i < c->n_brokers; i++)
+        if (c->brokers[i].state != MB_BROKER_DOWN)
+            live[n_live++] = i + 1;
+    if (replication <= 0 || replication > n_live || replication > MB_MAX_REPLICAS) {
+        snprintf(errstr, errstr_size, "replication factor must be 1..%d (live brokers: %d)",
+                 n_live < MB_MAX_REPLICAS ? n_live : MB_MAX_REPLICAS, n_live);
         return KW_EC_INVALID_REPLICATION_FACTOR;
     }
     struct mb__topic *t = calloc(1, sizeof(*t));
@@ -362,7 +396,10 @@ int mb__topic_create(struct mb_cluster *c, const char *name, int32_t len, int pa
     }
     memcpy(copy, name, (size_t)len);
     copy[len] = '\0';
+    t->c = c;
     t->name = copy;
+    t->jname = mb__intern(c, copy, (size_t)len);
+    t->unclean = c->cfg.unclean_leader_election;
     /* A seeded, non-zero topic id (UUID v4 layout), so Metadata v10+ is reproducible. */
     uint64_t hi = mb__rand(c), lo = mb__rand(c);
     for (int i = 0; i < 8; i++) {
@@ -378,16 +415,17 @@ int mb__topic_create(struct mb_cluster *c, const char *name, int32_t len, int pa
     t->retention_bytes = c->cfg.retention_bytes;
     /* Round robin placement from a seeded start, as Kafka's rack-unaware assignment does:
      * partition p's replicas are brokers start+p, start+p+1, ...; the first is the leader. */
-    int start = (int)(mb__rand(c) % (uint64_t)c->n_brokers);
+    int start = (int)(mb__rand(c) % (uint64_t)n_live);
     for (int p = 0; p < partitions; p++) {
         struct mb__partition *pp = &parts[p];
         pp->topic = t;
         pp->index = p;
         pp->n_replicas = pp->n_isr = replication;
         for (int r = 0; r < replication; r++)
-            pp->replicas[r] = pp->isr[r] = 1 + (start + p + r) % c->n_brokers;
+            pp->replicas[r] = pp->isr[r] = live[(start + p + r) % n_live];
         pp->leader = pp->replicas[0];
         pp->leader_epoch = 0;
+        mb__repl_init(c, pp);
     }
     LIST_INSERT_HEAD(&c->topics, t, link);
     c->n_topics++;
@@ -403,14 +441,17 @@ void mb__topic_delete(struct mb_cluster *c, struct mb__topic *t)
 {
     LIST_REMOVE(t, link);
     c->n_topics--;
-    for (int32_t i = 0; i < t->n_partitions; i++)
+    for (int32_t i = 0; i < t->n_partitions; i++) {
+        mb__repl_release(c, &t->partitions[i]);
         mb__partition_release(&t->partitions[i]);
+    }
     free(t->partitions);
     free(t->name);
     free(t);
     mb__state_changed(c);
-    /* Long polls on the topic must learn now that it is gone, not when MaxWaitMs ends. */
+    /* Long polls and acks=-1 waits on the topic must learn now that it is gone. */
     mb__fetch_wake(c);
+    mb__produce_wake(c);
 }
 
 /* --- public calls, marshalled to the loop ---------------------------------------------------- */
@@ -493,6 +534,11 @@ static void topic_config_call(struct mb_cluster *c, void *arg)
             t->retention_bytes = v;
         else
             a->rc = KW_EC_INVALID_CONFIG;
+    } else if (strcmp(a->key, "unclean.leader.election.enable") == 0) {
+        if (strcmp(a->value, "true") == 0 || strcmp(a->value, "false") == 0)
+            t->unclean = strcmp(a->value, "true") == 0;
+        else
+            a->rc = KW_EC_INVALID_CONFIG;
     } else if (strcmp(a->key, "message.timestamp.type") == 0) {
         if (strcmp(a->value, "CreateTime") == 0)
             t->timestamp_type = 0;
@@ -503,7 +549,8 @@ static void topic_config_call(struct mb_cluster *c, void *arg)
     } else {
         snprintf(a->errstr, a->errstr_size,
                  "unknown topic config '%s' (min.insync.replicas, max.message.bytes, "
-                 "message.timestamp.type, retention.bytes)", a->key);
+                 "message.timestamp.type, retention.bytes, unclean.leader.election.enable)",
+                 a->key);
         a->rc = KW_EC_INVALID_CONFIG;
         return;
     }
@@ -554,6 +601,8 @@ static void info_call(struct mb_cluster *c, void *arg)
     o->log_end_offset = p->log_end;
     o->batches = (int64_t)(p->n_batches - p->first_batch);
     o->bytes = p->bytes;
+    for (int i = 0; i < p->n_replicas; i++)
+        o->replica_offsets[i] = p->repl[i].pos;
     a->rc = 0;
 }
 

@@ -1,10 +1,16 @@
-/* Decode a request frame, check key and version, count it, hand it to its handler.
+/* Decode a request frame, check key and version, count and journal it, match it against the fault
+ * rules, then take it through its stages: side effects, close, hold and delay before apply, the
+ * handler, side effects after apply (the answer's own stages are in conn.c).
  * What Kafka does with bad input (WIRE.md §11): an unknown key, an unsupported version (except
  * ApiVersions) or a body that does not parse closes the connection without a response. */
 #include "mockbroker/internal.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "lib/proto/fetch.h"
+#include "lib/proto/produce.h"
 
 static const mb__handler handlers[MB__MAX_API_KEY] = {
     [KW_API_PRODUCE] = mb__handle_produce,
@@ -18,6 +24,38 @@ static const mb__handler handlers[MB__MAX_API_KEY] = {
     [KW_API_INIT_PRODUCER_ID] = mb__handle_init_producer_id,
 };
 
+static void journal_request(struct mb__req *req)
+{
+    struct mb__conn *conn = req->conn;
+    struct mb_journal_entry *e = mb__jreq(req, MB_JOURNAL_REQUEST);
+    struct kw_str cid = req->hdr.client_id;
+    /* Clients send the same client id on every request: intern it once per connection. */
+    if (cid.len >= 0 && !(conn->jclient && conn->jclient_len == cid.len &&
+                          memcmp(conn->jclient, cid.ptr, (size_t)cid.len) == 0)) {
+        conn->jclient = mb__intern(req->c, cid.ptr, (size_t)cid.len);
+        conn->jclient_len = conn->jclient ? (int32_t)strlen(conn->jclient) : -1;
+    }
+    e->client_id = cid.len >= 0 ? conn->jclient : NULL;
+    e->bytes = (int32_t)req->frame->len;
+    if (req->body == NULL)
+        return;
+    if (req->api->key == KW_API_PRODUCE) {
+        const struct kw_produce_req *m = req->body;
+        int32_t n = 0;
+        for (int32_t i = 0; i < m->n_topic_data; i++)
+            n += m->topic_data[i].n_partition_data > 0 ? m->topic_data[i].n_partition_data : 0;
+        e->acks = m->acks;
+        e->timeout_ms = m->timeout_ms;
+        e->partitions = n;
+    } else if (req->api->key == KW_API_FETCH) {
+        const struct kw_fetch_req *m = req->body;
+        int32_t n = 0;
+        for (int32_t i = 0; i < m->n_topics; i++)
+            n += m->topics[i].n_partitions > 0 ? m->topics[i].n_partitions : 0;
+        e->partitions = n;
+    }
+}
+
 int mb__dispatch(struct mb__conn *conn, struct mb__frame *frame)
 {
     struct mb_cluster *c = conn->c;
@@ -29,9 +67,12 @@ int mb__dispatch(struct mb__conn *conn, struct mb__frame *frame)
     }
     req->c = c;
     req->conn = conn;
+    req->broker = conn->broker;
+    req->conn_id = conn->id;
     req->frame = frame;
     req->seq = ++c->next_req_seq;
     req->arrived_us = kw_now_us(c->clock);
+    req->answered = true;       /* until it is journaled: a frame that fails to decode is not */
     kw_arena_init(&req->arena);
     kw_buf_init(&req->out);
 
@@ -76,14 +117,81 @@ int mb__dispatch(struct mb__conn *conn, struct mb__frame *frame)
     }
     TAILQ_INSERT_TAIL(&conn->reqs, req, link);
     conn->n_reqs++;
+    req->answered = false;
+    journal_request(req);
     mb__log(c, MB_LOG_DEBUG, "broker %d conn %" PRIu64 ": %s v%d correlation id %" PRId32,
             conn->broker->id, conn->id, req->api->name, version, req->hdr.correlation_id);
-    if (handlers[key](req) < 0)
-        return -1;              /* the handler closed the connection and said why */
-    mb__state_changed(c);
-    return 0;
+    if (c->n_rules)
+        mb__fault_match(req);
+    return mb__req_continue(req);
 drop:
     req->conn = NULL;
     mb__req_free(req);
     return -1;
+}
+
+static void delay_before_cb(void *arg)
+{
+    struct mb__req *req = arg;
+    req->fault_timer = 0;
+    mb__req_continue(req);
+}
+
+/* Applies the request: the handler, then the side effects after apply. */
+static int apply(struct mb__req *req)
+{
+    struct mb_cluster *c = req->c;
+    req->stage = MB__STAGE_APPLY;
+    req->pinned = true;
+    handlers[req->api->key](req);
+    if (req->conn && req->plan && req->plan->side_after)
+        mb__fault_side_effects(req, MB_AFTER_APPLY);
+    req->pinned = false;
+    mb__state_changed(c);
+    if (req->conn == NULL) {
+        /* The handler or a side effect closed the connection; the request was left to us. */
+        mb__req_free(req);
+        return -1;
+    }
+    if (req->done)
+        mb__conn_flush(req->conn);
+    return 0;
+}
+
+int mb__req_continue(struct mb__req *req)
+{
+    struct mb__plan *pl = req->plan;
+    if (req->stage == MB__STAGE_NEW) {
+        if (pl) {
+            if (pl->pause_us)
+                mb__conn_pause(req->conn, pl->pause_us);
+            if (pl->side_before && mb__fault_side_effects(req, MB_BEFORE_APPLY) < 0)
+                return -1;
+            if (pl->close_before) {
+                struct mb_journal_entry *e = mb__jreq(req, MB_JOURNAL_RESPONSE);
+                e->what = "closed";
+                req->answered = true;
+                mb__conn_close(req->conn, "a rule closes the connection before applying %s v%d "
+                               "correlation id %" PRId32, req->api->name, req->version,
+                               req->hdr.correlation_id);
+                return -1;
+            }
+            if (pl->hold_before) {
+                req->stage = MB__STAGE_HOLD_BEFORE;
+                mb__fault_hold(req, pl->hold_before);
+                return 0;
+            }
+        }
+        req->stage = MB__STAGE_HOLD_BEFORE;
+    }
+    if (req->stage == MB__STAGE_HOLD_BEFORE) {
+        req->stage = MB__STAGE_DELAY_BEFORE;
+        if (pl && pl->delay_before_us > 0) {
+            req->fault_timer = kw_timer_add(req->c->clock, pl->delay_before_us, delay_before_cb,
+                                            req);
+            if (req->fault_timer)
+                return 0;
+        }
+    }
+    return apply(req);
 }

@@ -4,7 +4,7 @@
  * retention.bytes) and accepts other Kafka configs without effect; ValidateOnly checks without
  * creating. Errors per topic as Kafka gives them: TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION,
  * INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR, INVALID_CONFIG, INVALID_REQUEST for a topic
- * named twice. */
+ * named twice. Fault rules refuse topics before they are created. */
 #include "mockbroker/internal.h"
 
 #include <stdio.h>
@@ -89,6 +89,7 @@ static int create_one(struct mb__req *req, const struct kw_create_topics_req *m,
             for (int32_t r = 0; r < replication; r++)
                 p->replicas[r] = p->isr[r] = t->assignments[i].broker_ids[r];
             p->leader = p->replicas[0];
+            mb__repl_init(c, p);
         }
     for (int32_t i = 0; i < t->n_configs; i++) {
         const struct kw_create_topics_req_config *cf = &t->configs[i];
@@ -122,7 +123,12 @@ int mb__handle_create_topics(struct mb__req *req)
         o->name = m->topics[i].name;
         o->num_partitions = -1;
         o->replication_factor = -1;
-        o->error_code = (int16_t)create_one(req, m, &m->topics[i], o, err, sizeof(err));
+        const struct mb_action *a = NULL;
+        int16_t ec = req->plan ? mb__fault_error(req, MB_BEFORE_APPLY, o->name, -1, &a) : 0;
+        if (ec)
+            snprintf(err, sizeof(err), "%s", a->error_message ? a->error_message
+                                                              : kw_error_text(ec));
+        o->error_code = ec ? ec : (int16_t)create_one(req, m, &m->topics[i], o, err, sizeof(err));
         if (o->error_code) {
             size_t len = strlen(err);
             char *copy = kw_arena_alloc(&req->arena, len + 1);

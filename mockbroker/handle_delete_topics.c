@@ -1,6 +1,7 @@
 /* DeleteTopics (key 20), v0-v6. Behaviour: deletes by name (v0-v5 TopicNames, v6 Topics by name
  * or id). Unknown names get UNKNOWN_TOPIC_OR_PARTITION, unknown ids UNKNOWN_TOPIC_ID. The logs
- * are freed at once; Kafka deletes asynchronously, which a client cannot tell apart here. */
+ * are freed at once; Kafka deletes asynchronously, which a client cannot tell apart here. Fault
+ * rules refuse topics before they are deleted. */
 #include "mockbroker/internal.h"
 
 #include <string.h>
@@ -26,6 +27,16 @@ int mb__handle_delete_topics(struct mb__req *req)
         struct mb__topic *t;
         o->error_message = KW_STR_NULL;
         o->name = name;
+        const struct mb_action *a = NULL;
+        int16_t ec = req->plan ? mb__fault_error(req, MB_BEFORE_APPLY, name, -1, &a) : 0;
+        if (ec) {
+            o->error_code = ec;
+            if (a->error_message && req->version >= 5)
+                o->error_message = kw_str_c(a->error_message);
+            if (name.len < 0)
+                memcpy(o->topic_id, m->topics[i].topic_id, 16);
+            continue;
+        }
         if (name.len >= 0) {
             t = mb__topic_find(req->c, name.ptr, name.len);
         } else {

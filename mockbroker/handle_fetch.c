@@ -22,7 +22,7 @@ static int16_t check(const struct mb__req *req, const struct mb__partition *p,
 {
     if (p == NULL)
         return KW_EC_UNKNOWN_TOPIC_OR_PARTITION;
-    if (p->leader != req->conn->broker->id)
+    if (p->leader != req->broker->id)
         return KW_EC_NOT_LEADER_OR_FOLLOWER;
     if (rp->current_leader_epoch >= 0 && rp->current_leader_epoch < p->leader_epoch)
         return KW_EC_FENCED_LEADER_EPOCH;
@@ -226,6 +226,9 @@ int mb__handle_fetch(struct mb__req *req)
     const struct kw_fetch_req *m = req->body;
     bool error;
     int64_t have = ready(req, &error);
+    /* A rule failing the request answers it now, not after a long poll. */
+    if (req->plan && req->plan->error_before)
+        error = true;
     if (error || have >= m->min_bytes || m->max_wait_ms <= 0) {
         finish(req);
         return 0;

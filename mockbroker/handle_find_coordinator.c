@@ -15,7 +15,7 @@ static const struct mb__broker *coordinator(struct mb_cluster *c, struct kw_str 
                                         c->n_brokers);
     for (int i = 0; i < c->n_brokers; i++) {
         const struct mb__broker *b = &c->brokers[(pick + i) % c->n_brokers];
-        if (b->up)
+        if (b->state != MB_BROKER_DOWN)
             return b;
     }
     return NULL;

@@ -52,7 +52,10 @@ int mb__handle_init_producer_id(struct mb__req *req)
     struct kw_init_producer_id_resp resp = { .producer_id = -1, .producer_epoch = -1 };
     struct mb__pid *e = NULL;
 
-    if (m->transactional_id.len >= 0 &&
+    int16_t ec = req->plan ? mb__fault_error(req, MB_BEFORE_APPLY, KW_STR_NULL, -1, NULL) : 0;
+    if (ec) {
+        resp.error_code = ec;   /* a rule refuses it: no producer id is handed out */
+    } else if (m->transactional_id.len >= 0 &&
         (m->transaction_timeout_ms <= 0 || m->transaction_timeout_ms > MAX_TRANSACTION_TIMEOUT_MS)) {
         resp.error_code = KW_EC_INVALID_TRANSACTION_TIMEOUT;
     } else if (m->transactional_id.len < 0) {

@@ -74,7 +74,7 @@ int mb__handle_list_offsets(struct mb__req *req)
                 op->error_code = KW_EC_INVALID_REQUEST;
             else if (p == NULL)
                 op->error_code = KW_EC_UNKNOWN_TOPIC_OR_PARTITION;
-            else if (p->leader != req->conn->broker->id)
+            else if (p->leader != req->broker->id)
                 op->error_code = KW_EC_NOT_LEADER_OR_FOLLOWER;
             else if (rp->current_leader_epoch >= 0 && rp->current_leader_epoch < p->leader_epoch)
                 op->error_code = KW_EC_FENCED_LEADER_EPOCH;

@@ -36,7 +36,7 @@ static int fill_topic(struct mb__req *req, struct mb__topic *t, struct kw_metada
         op->offline_replicas = nodes + 2 * MB_MAX_REPLICAS;
         for (int r = 0; r < p->n_replicas; r++) {
             op->replica_nodes[op->n_replica_nodes++] = p->replicas[r];
-            if (!req->c->brokers[p->replicas[r] - 1].up)
+            if (req->c->brokers[p->replicas[r] - 1].state == MB_BROKER_DOWN)
                 op->offline_replicas[op->n_offline_replicas++] = p->replicas[r];
         }
         for (int r = 0; r < p->n_isr; r++)
@@ -59,7 +59,7 @@ int mb__handle_metadata(struct mb__req *req)
         return mb__conn_close(req->conn, "out of memory"), -1;
     for (int i = 0; i < c->n_brokers; i++) {
         struct mb__broker *b = &c->brokers[i];
-        if (!b->up)
+        if (b->state == MB_BROKER_DOWN)
             continue;
         struct kw_metadata_resp_broker *ob = &resp.brokers[resp.n_brokers++];
         ob->node_id = b->id;

@@ -2,9 +2,12 @@
  * storing anything (magic, lengths, CRC, counts, codec, size), then appends the batch whole or
  * not at all; partitions in one request are independent. Produce v0-v2 message sets (magic 0/1,
  * CRC-32) are up-converted to one record batch, as Kafka does. acks=0 sends no response and a
- * failed acks=0 append closes the connection (the only way to tell that client); acks=1 and
- * acks=-1 answer after the append (every replica is in sync: followers come with the replication
- * model); other acks values get INVALID_REQUIRED_ACKS. Idempotence rules: partition.c.
+ * failed acks=0 append closes the connection (the only way to tell that client); acks=1 answers
+ * after the append; acks=-1 refuses with NOT_ENOUGH_REPLICAS when the ISR is below
+ * min.insync.replicas, else answers once the high watermark covers every appended partition
+ * (replication.c), or REQUEST_TIMED_OUT after TimeoutMs; other acks values get
+ * INVALID_REQUIRED_ACKS. Fault rules refuse partitions before the append or fail them after it
+ * (fault.c). Idempotence rules: partition.c.
  * Unlike Kafka: a transactional batch is stored like any other (transactions come later). */
 #include "mockbroker/internal.h"
 
@@ -22,7 +25,21 @@ struct outcome {
     int16_t error;
     int64_t base_offset;
     int64_t log_append_time;
-    char why[160];
+    char why[512];               /* Kafka's longest default message is 409 bytes */
+};
+
+/* An acks=-1 request waiting for the ISR: one entry per appended partition. */
+struct wait_part {
+    struct kw_str topic;
+    int32_t partition;
+    int32_t leader_epoch;           /* at the append: a new leader means NOT_LEADER */
+    int64_t required;               /* the high watermark that covers the batch */
+    struct kw_produce_resp_partition *op;
+};
+
+struct waiting {
+    int n, pending;
+    struct wait_part parts[];
 };
 
 static int16_t fail(struct outcome *o, int16_t ec, const char *fmt, ...)
@@ -54,9 +71,9 @@ static void produce_partition(struct mb__req *req, const struct kw_produce_req *
         fail(o, KW_EC_UNKNOWN_TOPIC_OR_PARTITION, "partition %d does not exist", rp->index);
         return;
     }
-    if (p->leader != req->conn->broker->id) {
+    if (p->leader != req->broker->id) {
         fail(o, KW_EC_NOT_LEADER_OR_FOLLOWER, "broker %d does not lead %s-%d (leader %d)",
-             req->conn->broker->id, t->name, p->index, p->leader);
+             req->broker->id, t->name, p->index, p->leader);
         return;
     }
     if (len == 0) {
@@ -143,22 +160,172 @@ static void produce_partition(struct mb__req *req, const struct kw_produce_req *
         fail(o, o->error, "%s", kw_error_text(o->error));
 }
 
+static void journal_append(struct mb__req *req, struct mb__topic *t,
+                           const struct kw_produce_req_topic *rt,
+                           const struct kw_produce_req_partition *rp, const struct outcome *o)
+{
+    struct mb_journal_entry *e = mb__jreq(req, MB_JOURNAL_APPEND);
+    struct kw_batch_hdr h;
+    memset(&h, 0, sizeof(h));
+    h.producer_id = -1;
+    h.producer_epoch = -1;
+    h.base_sequence = -1;
+    h.records_count = -1;
+    int rc = rp->records.len > 0 ? kw_batch_peek(rp->records.ptr, (size_t)rp->records.len, &h) : -1;
+    e->topic = t ? t->jname
+                 : mb__intern(req->c, rt->name.ptr, rt->name.len > 0 ? (size_t)rt->name.len : 0);
+    e->partition = rp->index;
+    e->bytes = rp->records.len;
+    if ((rc >= 0 || rc == KW_ERR_SHORT) && h.magic == 2) {
+        e->records = h.records_count;
+        e->producer_id = h.producer_id;
+        e->producer_epoch = h.producer_epoch;
+        e->base_sequence = h.base_sequence;
+    }
+    e->error_code = o->error;
+    e->offset = o->error ? -1 : o->base_offset;
+}
+
+/* Fills a refused partition from a rule's error action (message, KIP-467 record errors). */
+static void fault_fail(struct mb__req *req, struct outcome *o, int16_t ec,
+                       const struct mb_action *a, struct kw_produce_resp_partition *op)
+{
+    fail(o, ec, "%s", a && a->error_message ? a->error_message : kw_error_text(ec));
+    if (a == NULL || a->n_record_errors == 0 || req->version < 8)
+        return;
+    struct kw_produce_resp_record_error *re =
+        kw_arena_alloc(&req->arena, sizeof(*re) * (size_t)a->n_record_errors);
+    if (re == NULL)
+        return;
+    for (int i = 0; i < a->n_record_errors; i++)
+        re[i] = (struct kw_produce_resp_record_error){
+            .batch_index = a->record_errors[i],
+            .batch_index_error_message = a->error_message ? kw_str_c(a->error_message)
+                                                          : KW_STR_NULL,
+        };
+    op->record_errors = re;
+    op->n_record_errors = a->n_record_errors;
+}
+
+static void set_error(struct mb__req *req, struct kw_produce_resp_partition *op, int16_t ec,
+                      const char *why)
+{
+    op->error_code = ec;
+    op->base_offset = -1;
+    op->log_append_time_ms = -1;
+    size_t wl = strlen(why);
+    char *copy = kw_arena_alloc(&req->arena, wl + 1);
+    if (copy) {
+        memcpy(copy, why, wl + 1);
+        op->error_message = (struct kw_str){ copy, (int32_t)wl };
+    }
+}
+
+static int16_t first_error(const struct kw_produce_resp *resp)
+{
+    for (int32_t i = 0; i < resp->n_responses; i++)
+        for (int32_t j = 0; j < resp->responses[i].n_partition_responses; j++)
+            if (resp->responses[i].partition_responses[j].error_code)
+                return resp->responses[i].partition_responses[j].error_code;
+    return 0;
+}
+
+static void answer(struct mb__req *req)
+{
+    req->first_error = first_error(req->resp);
+    mb__respond(req, req->resp);
+}
+
+/* Checks the waiting partitions; true when none is left. */
+static bool check_waiting(struct mb__req *req)
+{
+    struct waiting *w = req->wait;
+    for (int i = 0; i < w->n; i++) {
+        struct wait_part *wp = &w->parts[i];
+        int16_t ec;
+        if (wp->op == NULL)
+            continue;
+        struct mb__partition *p =
+            mb__partition_find(mb__topic_find(req->c, wp->topic.ptr, wp->topic.len), wp->partition);
+        if (!mb__repl_acks_done(p, req->broker->id, wp->leader_epoch, wp->required, &ec))
+            continue;
+        if (ec)
+            set_error(req, wp->op, ec, kw_error_text(ec));
+        wp->op = NULL;
+        w->pending--;
+    }
+    return w->pending == 0;
+}
+
+static void stop_waiting(struct mb__req *req)
+{
+    if (req->waiting) {
+        LIST_REMOVE(req, wait_link);
+        req->waiting = false;
+    }
+    if (req->timer) {
+        kw_timer_cancel(req->c->clock, req->timer);
+        req->timer = 0;
+    }
+}
+
+static void timeout_cb(void *arg)
+{
+    struct mb__req *req = arg;
+    struct waiting *w = req->wait;
+    req->timer = 0;
+    for (int i = 0; i < w->n; i++)
+        if (w->parts[i].op) {
+            /* As Kafka: the write stays in the log, the client is told it timed out. */
+            set_error(req, w->parts[i].op, KW_EC_REQUEST_TIMED_OUT,
+                      "the in-sync replicas did not copy the batch within TimeoutMs");
+            w->parts[i].op = NULL;
+        }
+    w->pending = 0;
+    stop_waiting(req);
+    answer(req);
+}
+
+void mb__produce_wake(struct mb_cluster *c)
+{
+    /* answer() may free the request (and close nothing else), so start over after each. */
+    struct mb__req *req;
+again:
+    LIST_FOREACH(req, &c->produce_waiters, wait_link)
+        if (check_waiting(req)) {
+            stop_waiting(req);
+            answer(req);
+            goto again;
+        }
+}
+
 int mb__handle_produce(struct mb__req *req)
 {
     struct mb_cluster *c = req->c;
     const struct kw_produce_req *m = req->body;
-    struct kw_produce_resp resp = { 0 };
+    struct kw_produce_resp *resp = kw_arena_alloc(&req->arena, sizeof(*resp));
     bool bad_acks = m->acks != 0 && m->acks != 1 && m->acks != -1;
-    bool any_failed = false, appended = false;
+    bool any_failed = false;
     int32_t nt = m->n_topic_data > 0 ? m->n_topic_data : 0;
+    int32_t total = 0;
+    for (int32_t i = 0; i < nt; i++)
+        total += m->topic_data[i].n_partition_data > 0 ? m->topic_data[i].n_partition_data : 0;
+    struct waiting *w = NULL;
+    if (m->acks == -1)
+        w = kw_arena_alloc(&req->arena, sizeof(*w) + sizeof(w->parts[0]) * (size_t)(total + 1));
 
-    resp.responses = kw_arena_alloc(&req->arena, sizeof(*resp.responses) * (size_t)(nt + 1));
-    if (resp.responses == NULL)
+    if (resp == NULL || (m->acks == -1 && w == NULL))
         return mb__conn_close(req->conn, "out of memory"), -1;
-    resp.n_responses = nt;
+    memset(resp, 0, sizeof(*resp));
+    resp->responses = kw_arena_alloc(&req->arena, sizeof(*resp->responses) * (size_t)(nt + 1));
+    if (resp->responses == NULL)
+        return mb__conn_close(req->conn, "out of memory"), -1;
+    resp->n_responses = nt;
+    if (w)
+        w->n = w->pending = 0;
     for (int32_t i = 0; i < nt; i++) {
         const struct kw_produce_req_topic *rt = &m->topic_data[i];
-        struct kw_produce_resp_topic *ot = &resp.responses[i];
+        struct kw_produce_resp_topic *ot = &resp->responses[i];
         int32_t np = rt->n_partition_data > 0 ? rt->n_partition_data : 0;
         struct mb__topic *t = mb__topic_find(c, rt->name.ptr, rt->name.len);
         ot->name = rt->name;
@@ -171,21 +338,43 @@ int mb__handle_produce(struct mb__req *req)
             const struct kw_produce_req_partition *rp = &rt->partition_data[j];
             struct kw_produce_resp_partition *op = &ot->partition_responses[j];
             struct outcome o = { .base_offset = -1, .log_append_time = -1 };
-            if (bad_acks)
+            const struct mb_action *a = NULL;
+            struct mb__partition *p = mb__partition_find(t, rp->index);
+            int16_t ec = req->plan ? mb__fault_error(req, MB_BEFORE_APPLY, rt->name, rp->index, &a)
+                                   : 0;
+            memset(op, 0, sizeof(*op));
+            if (ec) {
+                if (ec == KW_EC_UNKNOWN_PRODUCER_ID && a->type == MB_ACTION_UNKNOWN_PRODUCER_ID &&
+                    p && rp->records.len > 0) {
+                    struct kw_batch_hdr h;
+                    memset(&h, 0, sizeof(h));
+                    int rc = kw_batch_peek(rp->records.ptr, (size_t)rp->records.len, &h);
+                    if ((rc >= 0 || rc == KW_ERR_SHORT) && h.magic == 2 && h.producer_id >= 0)
+                        mb__partition_forget_producer(p, h.producer_id);
+                    a = NULL;
+                }
+                fault_fail(req, &o, ec, a, op);
+            } else if (bad_acks) {
                 fail(&o, KW_EC_INVALID_REQUIRED_ACKS, "acks must be -1, 0 or 1, not %d", m->acks);
-            else if (t == NULL)
+            } else if (t == NULL) {
                 fail(&o, KW_EC_UNKNOWN_TOPIC_OR_PARTITION, "unknown topic");
-            else
+            } else {
                 produce_partition(req, m, t, rp, &o);
+            }
+            journal_append(req, t, rt, rp, &o);
+            if (o.error == 0 && req->plan &&
+                (ec = mb__fault_error(req, MB_AFTER_APPLY, rt->name, rp->index, &a)) != 0) {
+                /* Applied, and answered as failed: the batch stays in the log. */
+                fault_fail(req, &o, ec, a, op);
+            }
             op->index = rp->index;
             op->error_code = o.error;
             op->base_offset = o.error ? -1 : o.base_offset;
-            op->log_append_time_ms = o.log_append_time;
+            op->log_append_time_ms = o.error ? -1 : o.log_append_time;
             op->log_start_offset = -1;
             op->error_message = KW_STR_NULL;
             op->current_leader.leader_id = -1;
             op->current_leader.leader_epoch = -1;
-            struct mb__partition *p = mb__partition_find(t, rp->index);
             if (p)
                 op->log_start_offset = p->log_start;
             if (o.error) {
@@ -193,23 +382,25 @@ int mb__handle_produce(struct mb__req *req)
                 mb__log(c, MB_LOG_INFO, "Produce v%d %.*s-%d from %s: %s: %s", req->version,
                         (int)rt->name.len, rt->name.ptr, rp->index, req->conn->peer,
                         kw_error_name(o.error), o.why);
-                size_t wl = strlen(o.why);
-                char *why = kw_arena_alloc(&req->arena, wl + 1);
-                if (why) {
-                    memcpy(why, o.why, wl + 1);
-                    op->error_message = (struct kw_str){ why, (int32_t)wl };
-                }
+                set_error(req, op, o.error, o.why);
                 if (o.error == KW_EC_NOT_LEADER_OR_FOLLOWER && p && p->leader >= 0) {
                     op->current_leader.leader_id = p->leader;
                     op->current_leader.leader_epoch = p->leader_epoch;
                 }
-            } else {
-                appended = true;
+            } else if (w) {
+                /* The high watermark that covers this batch (or the duplicate it repeats). */
+                struct kw_batch_hdr h;
+                memset(&h, 0, sizeof(h));
+                kw_batch_peek(rp->records.ptr, (size_t)rp->records.len, &h);
+                w->parts[w->n++] = (struct wait_part){
+                    .topic = rt->name, .partition = rp->index, .leader_epoch = p->leader_epoch,
+                    .required = o.base_offset + h.last_offset_delta + 1, .op = op,
+                };
+                w->pending++;
             }
         }
     }
-    if (appended)
-        mb__fetch_wake(c);
+    req->resp = resp;
     if (m->acks == 0) {
         if (any_failed) {
             mb__conn_close(req->conn, "acks=0 produce failed: closing, as Kafka does, so the "
@@ -219,6 +410,16 @@ int mb__handle_produce(struct mb__req *req)
         mb__respond_none(req);
         return 0;
     }
-    mb__respond(req, &resp);
+    if (w && w->pending) {
+        req->wait = w;
+        if (!check_waiting(req)) {
+            req->waiting = true;
+            LIST_INSERT_HEAD(&c->produce_waiters, req, wait_link);
+            req->timer = kw_timer_add(c->clock, m->timeout_ms > 0 ? (int64_t)m->timeout_ms * 1000
+                                                                  : 0, timeout_cb, req);
+            return 0;
+        }
+    }
+    answer(req);
     return 0;
 }

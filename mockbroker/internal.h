@@ -34,6 +34,7 @@ struct mb__batch {
     uint8_t *data;
     uint32_t len;
     int32_t records;
+    int64_t append_us;              /* cluster clock at append: follower lag and ISR expiry */
 };
 
 /* Idempotent-producer state of one producer id on one partition (KIP-98, WIRE.md §9). */
@@ -50,6 +51,20 @@ struct mb__producer {
 };
 
 struct mb__topic;
+struct mb__partition;
+
+/* A replica's copy of the log, which is always the partition's log up to pos: followers copy
+ * whole batches, and a truncation clamps every replica (replication.c). */
+struct mb__replica {
+    struct mb__partition *p;
+    int broker;
+    int64_t pos;                    /* its log end offset (the leader's is p->log_end) */
+    uint8_t mode;                   /* enum mb_follower_mode */
+    int64_t lag_us;
+    int32_t lag_batches;
+    uint64_t advance_timer;         /* delay mode: the next batch is due */
+    uint64_t expire_timer;          /* in the ISR but behind: replica.lag.time.max.ms runs out */
+};
 
 struct mb__partition {
     struct mb__topic *topic;
@@ -57,7 +72,9 @@ struct mb__partition {
     int leader;                     /* broker id or -1 */
     int32_t leader_epoch;
     int n_replicas, replicas[MB_MAX_REPLICAS];
-    int n_isr, isr[MB_MAX_REPLICAS];
+    int n_isr, isr[MB_MAX_REPLICAS];  /* in assignment order */
+    struct mb__replica repl[MB_MAX_REPLICAS];  /* parallel to replicas */
+    int64_t epoch_start;            /* log end when the current leader epoch began */
     int64_t log_start;
     int64_t log_end;                /* next offset to assign */
     int64_t high_watermark;
@@ -69,6 +86,7 @@ struct mb__partition {
 };
 
 struct mb__topic {
+    struct mb_cluster *c;
     char *name;
     uint8_t id[16];
     int32_t n_partitions;
@@ -77,6 +95,8 @@ struct mb__topic {
     int32_t max_message_bytes;
     int timestamp_type;             /* 0 CreateTime, 1 LogAppendTime */
     int64_t retention_bytes;
+    bool unclean;                   /* unclean.leader.election.enable */
+    const char *jname;              /* the name, interned for the journal */
     LIST_ENTRY(mb__topic) link;
 };
 
@@ -98,12 +118,33 @@ static inline struct mb__frame *mb__frame_ref(struct mb__frame *f)
 }
 
 struct mb__conn;
+struct mb__rule;
 
-/* One request from arrival to its response. Requests are answered in arrival order: a response
- * that is ready waits behind earlier ones that are not (a held Fetch, a delayed Produce). */
+/* What the rules that fired on one request add up to (fault.c builds it, the pipeline in
+ * dispatch.c and conn.c follows it). Rules stay referenced until the request is freed. */
+struct mb__plan {
+    int n;
+    struct mb__rule **rules;        /* those that fired, in rule order */
+    bool error_before, error_after; /* an error (or unknown_producer_id) rule fired */
+    bool close_before, close_after, lose;
+    bool side_before, side_after;   /* side-effect actions to run */
+    bool corrupt;
+    struct mb__rule *hold_before, *hold_after;
+    int64_t delay_before_us, delay_after_us, throttle_us, pause_us;
+    int32_t truncate_at;            /* bytes of the answer to send, or -1 */
+    int32_t corrupt_at;             /* byte to invert, -1: chosen from the fault stream */
+    int32_t split_bytes;            /* 0: not split */
+    int64_t split_interval_us;
+};
+
+/* One request from arrival to its response. Requests are answered in arrival order, and, as a
+ * Kafka broker mutes a connection while a request on it is in progress, a connection reads no
+ * new request while an earlier one is unanswered (held, delayed, waiting for the ISR...). */
 struct mb__req {
     struct mb_cluster *c;
-    struct mb__conn *conn;          /* NULL once the connection is gone (req still pending) */
+    struct mb__conn *conn;          /* NULL once the connection is gone */
+    struct mb__broker *broker;      /* the broker it arrived at */
+    uint64_t conn_id;               /* conn->id, kept for the journal after a close */
     uint64_t seq;                   /* per cluster, for the journal and ordering */
     struct kw_req_header hdr;
     const struct kw_api *api;
@@ -114,13 +155,35 @@ struct mb__req {
     struct kw_buf out;              /* encoded response, size prefix included */
     bool done;                      /* out is final (or there is no response) */
     bool silent;                    /* no response on the wire (Produce acks=0) */
+    bool pinned;                    /* being applied: a closing connection detaches, not frees */
+    bool waiting;                   /* in fetch_waiters or produce_waiters */
+    bool held;                      /* in the cluster's held list */
+    bool answered;                  /* its fate on the wire is journaled */
+    uint8_t stage;                  /* enum mb__stage */
+    int16_t first_error;            /* the response's first error code, for the journal */
     int64_t arrived_us;
-    uint64_t timer;                 /* a pending clock timer (long-poll Fetch), or 0 */
+    uint64_t timer;                 /* long-poll Fetch or acks=-1 timeout, or 0 */
+    uint64_t fault_timer;           /* a delay, or 0 */
+    struct mb__plan *plan;          /* the rules that fired on it, or NULL */
+    void *resp;                     /* a response kept while it waits (acks=-1), in arena */
+    void *wait;                     /* the handler's waiting state, in arena */
     TAILQ_ENTRY(mb__req) link;      /* in conn->reqs */
-    LIST_ENTRY(mb__req) wait_link;  /* in cluster->fetch_waiters */
-    bool waiting;
+    LIST_ENTRY(mb__req) wait_link;  /* in cluster->fetch_waiters or produce_waiters */
+    TAILQ_ENTRY(mb__req) hold_link; /* in cluster->held */
 };
 TAILQ_HEAD(mb__req_list, mb__req);
+LIST_HEAD(mb__wait_list, mb__req);
+
+/* Where a request is on its way; a hold or delay moves it one stage on when it ends. */
+enum mb__stage {
+    MB__STAGE_NEW = 0,
+    MB__STAGE_HOLD_BEFORE,          /* parked before applying */
+    MB__STAGE_DELAY_BEFORE,
+    MB__STAGE_APPLY,                /* applied (or applying, or waiting in its handler) */
+    MB__STAGE_HOLD_AFTER,           /* answer encoded, parked */
+    MB__STAGE_DELAY_AFTER,
+    MB__STAGE_READY,                /* answer final */
+};
 
 struct mb__broker;
 
@@ -130,6 +193,7 @@ struct mb__conn {
     uint64_t id;                    /* numbered by the cluster, never by the peer's port */
     struct bufferevent *bev;        /* writes only */
     struct event *read_ev;
+    struct event *resume_ev;        /* deferred: take buffered frames once reading may resume */
     uint8_t *rbuf;                  /* bytes read, not yet framed */
     size_t rlen;
     struct mb__frame *big;          /* a frame larger than rbuf, being read into */
@@ -137,8 +201,24 @@ struct mb__conn {
     char peer[64];
     struct mb__req_list reqs;
     int n_reqs;
-    bool reading_paused;
-    struct event *doom_ev;          /* closes the connection soon (a response failed) */
+    bool reading;                   /* read_ev is added */
+    bool backpressure;              /* output too large: reading stops until it drains */
+    bool write_low;                 /* the write callback fires at half of OUTPUT_HIGH */
+    bool lost;                      /* lose_response fired: no more responses are written */
+    bool closing;                   /* close once the output has drained */
+    bool paused;                    /* pause_reading or a KIP-219 throttle is running */
+    uint64_t pause_timer;
+    int64_t paused_until_us;
+    /* split_response: bytes written a piece at a time; everything after them queues here */
+    struct kw_buf trickle;
+    size_t trickle_at, split_end;
+    int32_t split_bytes;
+    int64_t split_interval_us;
+    uint64_t trickle_timer;
+    const char *jclient;            /* the last client id, interned, and its length */
+    int32_t jclient_len;
+    struct event *doom_ev;          /* closes the connection soon */
+    char doom_why[96];
     LIST_ENTRY(mb__conn) link;
 };
 
@@ -146,8 +226,8 @@ struct mb__broker {
     struct mb_cluster *c;
     int id;
     int port;
-    bool up;
-    struct evconnlistener *listener;
+    int state;                      /* enum mb_broker_state */
+    struct evconnlistener *listener;    /* NULL while down */
     LIST_HEAD(, mb__conn) conns;
     uint64_t requests[MB__MAX_API_KEY];
     uint64_t requests_total;
@@ -160,6 +240,38 @@ struct mb__pid {
     char *transactional_id;         /* NULL for an idempotent producer */
 };
 
+/* A fault rule as installed: the public struct with its strings owned here. Requests that it
+ * fired on hold references, so removing it while they are in flight is safe. */
+struct mb__rule {
+    struct mb_rule r;               /* strings point into `strings` */
+    char *strings;
+    const char *jname;              /* the name, interned for the journal */
+    uint32_t refs;
+    bool removed;
+    uint64_t matched, fired;
+    int held;
+    TAILQ_ENTRY(mb__rule) link;
+};
+TAILQ_HEAD(mb__rule_list, mb__rule);
+
+/* The default follower mode of a broker for topics created later (mb_follower_set, topic NULL). */
+struct mb__follow_default {
+    uint8_t mode;
+    int64_t lag_us;
+    int32_t lag_batches;
+};
+
+/* The journal: a ring of fixed-size entries, grown up to its cap, then overwriting the oldest. */
+struct mb__journal {
+    struct mb_journal_entry *ring;
+    size_t cap, max, head, n;
+    uint64_t last_id;
+    uint64_t dropped, dropped_by_kind[MB_JOURNAL_KINDS];
+    struct mb_journal_entry sink;   /* written to when memory runs out */
+    char **names;                   /* interned strings: an open-addressed set */
+    size_t n_names, cap_names;
+};
+
 typedef void (*mb__call_fn)(struct mb_cluster *c, void *arg);
 
 struct mb_cluster {
@@ -170,6 +282,7 @@ struct mb_cluster {
     struct kw_evclock *evclock;     /* when the clock is ours */
     uint64_t seed;
     uint64_t rng;                   /* splitmix64 state from the seed */
+    uint64_t fault_rng;             /* a second stream, so faults do not shift topic ids */
     char cluster_id[64];
     char *bootstrap;
     int n_brokers;
@@ -182,7 +295,14 @@ struct mb_cluster {
     size_t n_pids, cap_pids;
     uint64_t next_conn_id;
     uint64_t next_req_seq;
-    LIST_HEAD(, mb__req) fetch_waiters;
+    struct mb__wait_list fetch_waiters;
+    struct mb__wait_list produce_waiters;   /* acks=-1 requests waiting for the ISR */
+    struct mb__req_list held;               /* requests held by rules, in arrival order */
+    struct mb__rule_list rules;
+    int n_rules;
+    uint64_t rules_added;
+    struct mb__follow_default *follow;      /* per broker (index id-1) */
+    struct mb__journal journal;
     struct kw_buf scratch;          /* decompression and conversion, loop thread only */
     struct kw_buf scratch2;
     /* Cross-thread calls (own-thread mode). */
@@ -221,20 +341,39 @@ bool mb__topic_name_valid(const char *name, int32_t len);
 /* conn.c */
 int mb__brokers_start(struct mb_cluster *c, char *errstr, size_t errstr_size);
 void mb__brokers_stop(struct mb_cluster *c);
-/* Closes the connection and frees it; pending requests are detached and freed. */
+/* Closes the connection and frees it; pending requests are freed, or only detached if pinned
+ * (being applied: whoever pinned frees them). */
 void mb__conn_close(struct mb__conn *conn, const char *why, ...)
     __attribute__((format(printf, 2, 3)));
-/* Encodes resp (the API's response struct) with its header into req->out and marks it done,
- * then flushes what is ready on the connection. */
+/* Closes the connection from the loop soon, once whoever is using it has unwound. */
+void mb__conn_doom(struct mb__conn *conn, const char *why);
+/* Encodes resp (the API's response struct; fault rules may stamp errors and a throttle time on
+ * a copy) with its header into req->out, then mb__req_ready. */
 void mb__respond(struct mb__req *req, const void *resp);
-/* Marks req done without a response (acks=0) and flushes. */
+/* No response at all (acks=0), then mb__req_ready. */
 void mb__respond_none(struct mb__req *req);
-/* Frees a request that has no connection left (its response can never be sent). */
+/* The answer is final: a hold or delay after apply parks it, else it is done and the
+ * connection writes what is ready (unless the request is being applied: then later). */
+void mb__req_ready(struct mb__req *req);
+/* Writes every finished response at the head of the queue, in order, through the faults that
+ * shape it (lose, close, truncate, corrupt, split, throttle). */
+void mb__conn_flush(struct mb__conn *conn);
+/* Stops reading the connection for us microseconds (from now; a longer pause wins). */
+void mb__conn_pause(struct mb__conn *conn, int64_t us);
+/* Starts or stops reading as the connection's state allows (after a blackhole ends...). */
+void mb__conn_update(struct mb__conn *conn);
+/* Frees a request (journaled as dropped if it was never answered). */
 void mb__req_free(struct mb__req *req);
+/* Listens on the broker's port (again) / closes its listener and its connections. */
+int mb__broker_listen(struct mb__broker *b, char *errstr, size_t errstr_size);
+void mb__broker_unlisten(struct mb__broker *b, const char *why);
 
-/* dispatch.c: decode the frame, count it, call the handler. A negative return closes the
- * connection (the reason is already logged). */
+/* dispatch.c: decode the frame, count it, journal it, match it against the rules, then go
+ * through its stages. A negative return means the connection is gone (the reason is logged). */
 int mb__dispatch(struct mb__conn *conn, struct mb__frame *frame);
+/* Runs the request's stages from where it is (a hold or delay before apply ended): side effects
+ * and faults before apply, the handler, side effects after. -1 if the connection went. */
+int mb__req_continue(struct mb__req *req);
 
 /* A handler answers now (mb__respond), later, or never (mb__respond_none). It returns 0, or -1
  * after closing the connection itself with mb__conn_close (the request is then freed). */
@@ -251,6 +390,8 @@ int mb__handle_init_producer_id(struct mb__req *req);
 
 /* handle_fetch.c: re-examines long-poll Fetch requests after data arrived. */
 void mb__fetch_wake(struct mb_cluster *c);
+/* handle_produce.c: re-examines acks=-1 requests waiting for the ISR. */
+void mb__produce_wake(struct mb_cluster *c);
 
 /* partition.c */
 /* Appends one validated magic-2 batch, assigning offsets (stamped into the bytes); handles
@@ -266,5 +407,74 @@ void mb__partition_release(struct mb__partition *p);
 /* Drops whole old batches while the partition holds more than retention bytes. */
 void mb__partition_retain(struct mb__partition *p, int64_t retention_bytes);
 bool mb__partition_in_isr(const struct mb__partition *p, int broker);
+/* Drops every batch at or after `end` (a batch boundary) and rebuilds the producer state from
+ * what remains. */
+void mb__partition_truncate(struct mb__partition *p, int64_t end);
+/* Forgets a producer id (unknown_producer_id). */
+void mb__partition_forget_producer(struct mb__partition *p, int64_t producer_id);
+
+/* replication.c */
+/* Sets up the replicas of a new partition (positions, the brokers' default follower modes). */
+void mb__repl_init(struct mb_cluster *c, struct mb__partition *p);
+/* Cancels a partition's replication timers (before it is freed). */
+void mb__repl_release(struct mb_cluster *c, struct mb__partition *p);
+/* After an append (or a retention drop): followers copy what their mode lets them, the high
+ * watermark and ISR follow, and waiters are woken. */
+void mb__repl_appended(struct mb_cluster *c, struct mb__partition *p);
+/* Whether an acks=-1 append that needs the high watermark at `required` is answered, as
+ * Kafka's checkEnoughReplicasReachOffset: true with *ec set (0, NOT_LEADER_OR_FOLLOWER, or
+ * NOT_ENOUGH_REPLICAS_AFTER_APPEND), or false while it must wait. */
+bool mb__repl_acks_done(const struct mb__partition *p, int broker, int32_t leader_epoch,
+                        int64_t required, int16_t *ec);
+/* The state changes behind the public calls and the side-effect actions; 0 or -1 + errstr. */
+int mb__broker_set_state(struct mb_cluster *c, int id, int state, char *errstr, size_t size);
+int mb__leader_move(struct mb_cluster *c, struct mb__partition *p, int broker, char *errstr,
+                    size_t size);
+int mb__isr_set(struct mb_cluster *c, struct mb__partition *p, const int *brokers, int n,
+                char *errstr, size_t size);
+int mb__replicas_set(struct mb_cluster *c, struct mb__partition *p, const int *brokers, int n,
+                     char *errstr, size_t size);
+int mb__follower_set(struct mb_cluster *c, struct mb__partition *p, int broker, int mode,
+                     int64_t lag_us, int32_t lag_batches, char *errstr, size_t size);
+
+/* fault.c */
+/* Matches a decoded request against the rules (only called when there are some): counts,
+ * fires, journals, and builds req->plan if any fired. */
+void mb__fault_match(struct mb__req *req);
+/* The error code a fired error rule (or unknown_producer_id, before apply) gives topic /
+ * partition at `when`, or 0; *action gets the action for its message and record errors. */
+int16_t mb__fault_error(const struct mb__req *req, int when, struct kw_str topic,
+                        int32_t partition, const struct mb_action **action);
+/* Returns resp, or a copy with fired errors stamped (read-only APIs before apply, every API but
+ * Produce after apply) and the throttle time set; also sets req->first_error. */
+const void *mb__fault_stamp(struct mb__req *req, const void *resp);
+/* The first non-zero ErrorCode in a response struct, or 0. */
+int16_t mb__first_error(const struct mb__req *req, const void *resp);
+/* Runs the plan's side effects for `when`. -1 if they closed the request's connection. */
+int mb__fault_side_effects(struct mb__req *req, int when);
+/* Parks a request under its hold rule until mb_rule_release. */
+void mb__fault_hold(struct mb__req *req, struct mb__rule *rule);
+/* Takes a request off the held list (it is being freed). */
+void mb__fault_unhold(struct mb__req *req);
+/* Drops the plan's rule references. */
+void mb__plan_release(struct mb__plan *plan);
+/* True if the API answers a throttle at once and then mutes the connection (KIP-219). */
+bool mb__throttle_first(int api_key, int version);
+/* Frees every rule (cluster destroy). */
+void mb__rules_destroy(struct mb_cluster *c);
+/* The action's effect, with the request that fired it or NULL. 0 or -1 + errstr. */
+int mb__action_do(struct mb_cluster *c, const struct mb_action *a, struct mb__req *req,
+                  char *errstr, size_t size);
+
+/* journal.c */
+void mb__journal_init(struct mb_cluster *c);
+void mb__journal_destroy(struct mb_cluster *c);
+/* A new entry of `kind` stamped with the next id and the clock, other members at their "none"
+ * values; never NULL (out of memory, a scratch entry that is then lost). */
+struct mb_journal_entry *mb__jadd(struct mb_cluster *c, enum mb_journal_kind kind);
+/* An entry about a request (its broker, connection, ids filled in). */
+struct mb_journal_entry *mb__jreq(struct mb__req *req, enum mb_journal_kind kind);
+/* A copy of s kept until the cluster is destroyed; the same pointer for equal strings. */
+const char *mb__intern(struct mb_cluster *c, const char *s, size_t len);
 
 #endif

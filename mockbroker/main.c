@@ -27,8 +27,12 @@ static void usage(FILE *f)
         "  --seed S                 placement, topic ids and producer ids (default: random,\n"
         "                           printed)\n"
         "  --log-level L            error, warn, info, debug (default info)\n"
+        "  --scenario FILE          brokers, topics, actions and fault rules from a scenario\n"
+        "                           file (docs/scenarios.md); options given here win\n"
+        "  --admin-port P           serve the HTTP control API on 127.0.0.1:P (0 = ephemeral)\n"
         "  --exit-on-stdin-close    stop when standard input reaches end of file\n"
-        "Prints bootstrap=HOST:PORT,... as its first line on stdout; logs go to stderr.\n"
+        "Prints bootstrap=HOST:PORT,... as its first line on stdout, then, with --admin-port,\n"
+        "admin=http://127.0.0.1:P; logs go to stderr.\n"
         "Stops cleanly on SIGINT or SIGTERM.\n");
 }
 
@@ -77,6 +81,23 @@ int main(int argc, char **argv)
     int n_topics = 0, n_configs = 0;
     bool exit_on_stdin = false;
     long long v;
+    const char *scenario_path = NULL;
+    int admin_port = -1;
+    struct mb_scenario *scenario = NULL;
+    char err[512];
+
+    /* The scenario first, so that options on the command line override what it sets. */
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--scenario") == 0)
+            scenario_path = argv[i + 1];
+    if (scenario_path) {
+        scenario = mb_scenario_load(scenario_path, err, sizeof(err));
+        if (scenario == NULL) {
+            fprintf(stderr, "mockbroker: %s\n", err);
+            return 2;
+        }
+        mb_scenario_config(scenario, &cfg);
+    }
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -90,7 +111,12 @@ int main(int argc, char **argv)
             takes = false;
         } else if (val == NULL) {
             fprintf(stderr, "mockbroker: %s needs a value (or is unknown; see --help)\n", a);
+            mb_scenario_destroy(scenario);
             return 2;
+        } else if (strcmp(a, "--scenario") == 0) {
+            /* loaded above */
+        } else if (strcmp(a, "--admin-port") == 0 && parse_long(val, 0, 65535, &v)) {
+            admin_port = (int)v;
         } else if (strcmp(a, "--brokers") == 0 && parse_long(val, 1, 64, &v)) {
             cfg.brokers = (int)v;
         } else if (strcmp(a, "--port") == 0 && parse_long(val, 0, 65535, &v)) {
@@ -114,6 +140,7 @@ int main(int argc, char **argv)
             cfg.log_level = level_of(val);
         } else {
             fprintf(stderr, "mockbroker: bad option or value: %s %s (see --help)\n", a, val);
+            mb_scenario_destroy(scenario);
             return 2;
         }
         if (takes)
@@ -122,6 +149,7 @@ int main(int argc, char **argv)
     if (cfg.port && cfg.port + cfg.brokers - 1 > 65535) {
         fprintf(stderr, "mockbroker: ports %d..%d out of range\n", cfg.port,
                 cfg.port + cfg.brokers - 1);
+        mb_scenario_destroy(scenario);
         return 2;
     }
 
@@ -129,17 +157,22 @@ int main(int argc, char **argv)
     struct event_base *base = event_base_new();
     if (base == NULL) {
         fprintf(stderr, "mockbroker: event_base_new failed\n");
+        mb_scenario_destroy(scenario);
         return 1;
     }
     cfg.base = base;
-    char err[256];
     struct mb_cluster *c = mb_cluster_new(&cfg, err, sizeof(err));
     if (c == NULL) {
         fprintf(stderr, "mockbroker: %s\n", err);
         event_base_free(base);
+        mb_scenario_destroy(scenario);
         return 1;
     }
     int rc = 0;
+    if (scenario && mb_scenario_apply(c, scenario, err, sizeof(err)) != 0) {
+        fprintf(stderr, "mockbroker: %s: %s\n", scenario_path, err);
+        rc = 2;
+    }
     for (int i = 0; i < n_topics && rc == 0; i++) {
         char name[256];
         int parts = 1, rf = 0;
@@ -159,10 +192,26 @@ int main(int argc, char **argv)
             rc = 2;
         }
     }
+    struct mb_admin *admin = NULL;
+    if (rc == 0 && admin_port >= 0 &&
+        (admin = mb_admin_start(c, admin_port, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "mockbroker: --admin-port %d: %s\n", admin_port, err);
+        rc = 1;
+    }
     if (rc == 0) {
         printf("bootstrap=%s\n", mb_cluster_bootstrap(c));
+        if (admin)
+            printf("admin=http://127.0.0.1:%d\n", mb_admin_port(admin));
         fflush(stdout);
         fprintf(stderr, "mockbroker: seed %" PRIu64 "\n", mb_cluster_seed(c));
+        if (scenario) {
+            const struct mb_workload *w = scenario->workload;
+            fprintf(stderr, "mockbroker: scenario %s: %s\n", scenario_path,
+                    scenario->description ? scenario->description : "(no description)");
+            if (w)
+                fprintf(stderr, "mockbroker: workload: %" PRId64 " messages to %s, seed %"
+                        PRIu64 "\n", w->messages, w->topic, w->seed);
+        }
         signal(SIGPIPE, SIG_IGN);
         struct event *sigint = evsignal_new(base, SIGINT, stop_cb, base);
         struct event *sigterm = evsignal_new(base, SIGTERM, stop_cb, base);
@@ -180,7 +229,9 @@ int main(int argc, char **argv)
         if (in)
             event_free(in);
     }
+    mb_admin_stop(admin);
     mb_cluster_destroy(c);
     event_base_free(base);
+    mb_scenario_destroy(scenario);
     return rc;
 }

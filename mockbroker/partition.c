@@ -181,6 +181,7 @@ int mb__partition_append(struct mb_cluster *c, struct mb__partition *p, struct m
         .data = data,
         .len = (uint32_t)len,
         .records = h.records_count,
+        .append_us = kw_now_us(c->clock),
     };
     kw_batch_set_base_offset(b.data, b.base_offset);
     kw_batch_set_leader_epoch(b.data, p->leader_epoch);
@@ -216,8 +217,81 @@ int mb__partition_append(struct mb_cluster *c, struct mb__partition *p, struct m
         st->n++;
     }
     p->log_end = b.last_offset + 1;
-    p->high_watermark = p->log_end;
     *base_offset = b.base_offset;
     mb__partition_retain(p, p->topic->retention_bytes);
+    mb__repl_appended(c, p);
     return 0;
+}
+
+/* The producer's last batches still in the log, newest last, as Kafka rebuilds its producer
+ * state from the log after a truncation. */
+static void rebuild_producer(struct mb__partition *p, struct mb__producer *st)
+{
+    int n = 0;
+    for (size_t i = p->n_batches; i > p->first_batch && n < MB__PRODUCER_BATCHES; i--) {
+        const struct mb__batch *b = &p->batches[i - 1];
+        struct kw_batch_hdr h;
+        if (kw_batch_peek(b->data, b->len, &h) < 0 || h.producer_id != st->producer_id)
+            continue;
+        if (n == 0)
+            st->epoch = h.producer_epoch;
+        else if (h.producer_epoch != st->epoch)
+            break;
+        n++;
+    }
+    st->n = 0;
+    for (size_t i = p->n_batches; i > p->first_batch && st->n < n; i--) {
+        const struct mb__batch *b = &p->batches[i - 1];
+        struct kw_batch_hdr h;
+        if (kw_batch_peek(b->data, b->len, &h) < 0 || h.producer_id != st->producer_id)
+            continue;
+        /* Filled from the back: entry n-1 is the newest. */
+        int k = n - 1 - st->n++;
+        st->batches[k].first_seq = h.base_sequence;
+        st->batches[k].last_seq = last_sequence(h.base_sequence, h.last_offset_delta);
+        st->batches[k].base_offset = b->base_offset;
+        st->batches[k].timestamp =
+            (h.attributes & KW_BATCH_ATTR_LOG_APPEND_TIME) ? b->max_timestamp : -1;
+    }
+}
+
+void mb__partition_truncate(struct mb__partition *p, int64_t end)
+{
+    if (end < p->log_start)
+        end = p->log_start;
+    if (end >= p->log_end)
+        return;
+    size_t k = mb__partition_seek(p, end);
+    for (size_t i = k; i < p->n_batches; i++) {
+        p->bytes -= p->batches[i].len;
+        mb__frame_unref(p->batches[i].owner);
+    }
+    p->n_batches = k;
+    p->log_end = end;
+    if (p->high_watermark > end)
+        p->high_watermark = end;
+    /* Producers whose cached batches were cut learn their state from what is left; one with
+     * nothing left is forgotten (then any sequence is accepted again, KIP-360). */
+    for (size_t i = 0; i < p->n_producers;) {
+        struct mb__producer *st = &p->producers[i];
+        bool cut = false;
+        for (int j = 0; j < st->n; j++)
+            cut |= st->batches[j].base_offset >= end;
+        if (cut)
+            rebuild_producer(p, st);
+        if (cut && st->n == 0) {
+            p->producers[i] = p->producers[--p->n_producers];
+            continue;
+        }
+        i++;
+    }
+}
+
+void mb__partition_forget_producer(struct mb__partition *p, int64_t producer_id)
+{
+    for (size_t i = 0; i < p->n_producers; i++)
+        if (p->producers[i].producer_id == producer_id) {
+            p->producers[i] = p->producers[--p->n_producers];
+            return;
+        }
 }

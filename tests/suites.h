@@ -23,6 +23,11 @@
     X(golden, "golden frames from real clients")                    \
     X(broker, "mock cluster over sockets")                          \
     X(broker_produce, "mock cluster: Produce over sockets")        \
+    X(fault, "mock cluster: fault rules")                           \
+    X(replication, "mock cluster: followers, ISR, elections")       \
+    X(journal, "mock cluster: the journal")                         \
+    X(scenario, "mock cluster: scenario files")                     \
+    X(admin, "mock cluster: the HTTP control API")                  \
     X(producer, "producer: configuration, batching, reports")       \
     X(producer_retry, "producer: retries, timeouts, lost answers")  \
     X(producer_idemp, "producer: idempotence and epoch bumps")
