@@ -213,7 +213,7 @@ struct mb_cluster *mb_cluster_new(const struct mb_config *cfg, char *errstr, siz
     c->own_base = c->cfg.base == NULL;
     if (c->own_base) {
         pthread_once(&threads_once, use_pthreads);
-        c->base = event_base_new();
+        c->base = kw_ev_base_new();
     } else {
         c->base = c->cfg.base;
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/ev/clock_ev.h"
 #include "mockbroker/mockbroker.h"
 
 static void usage(FILE *f)
@@ -154,7 +155,7 @@ int main(int argc, char **argv)
     }
 
     /* One thread: the cluster runs on our event_base, beside the signal and stdin events. */
-    struct event_base *base = event_base_new();
+    struct event_base *base = kw_ev_base_new();
     if (base == NULL) {
         fprintf(stderr, "mockbroker: event_base_new failed\n");
         mb_scenario_destroy(scenario);

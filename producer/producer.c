@@ -329,7 +329,7 @@ struct kp_producer *kp_producer_new(const struct kp_conf *conf, char *errstr, si
     } else {
         /* Threads other than the loop's activate the wake event: libevent must lock. */
         evthread_use_pthreads();
-        p->base = event_base_new();
+        p->base = kw_ev_base_new();
         p->own_base = true;
         if (p->base == NULL) {
             snprintf(errstr, errstr_size, "event_base_new failed");

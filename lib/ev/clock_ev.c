@@ -159,3 +159,14 @@ struct kw_clock *kw_evclock_clock(struct kw_evclock *c)
 {
     return &c->clock;
 }
+
+struct event_base *kw_ev_base_new(void)
+{
+    struct event_config *cfg = event_config_new();
+    if (cfg == NULL)
+        return NULL;
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return base;
+}
