@@ -260,6 +260,9 @@ static void handle_frame(struct kp__broker *b, const uint8_t *data, size_t len)
     TAILQ_FOREACH(req, &b->inflight, link)
         if (req->corrid == corrid)
             break;
+    if (p->conf.trace_cb)
+        p->conf.trace_cb(p, 1, b->id, data, len, req ? req->key : -1, req ? req->version : -1,
+                         p->conf.opaque);
     if (req == NULL) {
         kp__dbg(p, KP__DBG_PROTOCOL, "%s: dropping a %zu-byte response with unknown "
                 "correlation id %d", b->name, len, corrid);
@@ -497,14 +500,20 @@ struct kp__broker *kp__broker_any_up(struct kp_producer *p, int64_t now_us, int6
 {
     struct kp__broker *b;
     bool connecting = false;
+    int64_t throttled = INT64_MAX;
     TAILQ_FOREACH(b, &p->brokers, link) {
-        if (b->state == KP__B_UP)
+        if (b->state == KP__B_UP && b->throttle_until_us <= now_us)
             return b;
+        if (b->state == KP__B_UP && b->throttle_until_us < throttled)
+            throttled = b->throttle_until_us;   /* muted by the broker (KIP-219): wait */
         if (b->state != KP__B_DOWN)
             connecting = true;
     }
-    if (connecting)
+    if (connecting) {
+        if (throttled < *next_us)
+            *next_us = throttled;
         return NULL;
+    }
     /* Nobody is up or on the way: try the next broker whose backoff is over, in turn, so a
      * dead first entry of the bootstrap list does not hide the others. */
     int n = p->n_brokers, start = (int)(p->next_bootstrap % (unsigned)n), i = 0;
@@ -587,6 +596,10 @@ int kp__req_send(struct kp__req *req, kp__resp_cb cb, int64_t timeout_us, bool n
         kp__req_free(req);
         return err;
     }
+    if (p->conf.trace_cb)
+        p->conf.trace_cb(p, 0, b->id, req->frame.data + req->size_at + 4,
+                         req->frame.len - req->size_at - 4, req->key, req->version,
+                         p->conf.opaque);
     size_t len;
     uint8_t *data = kw_buf_take(&req->frame, &len);
     /* The frame's memory is handed over, not copied; libevent frees it once written. */

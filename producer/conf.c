@@ -370,6 +370,7 @@ void kp_conf_set_dr_cb(struct kp_conf *conf, kp_dr_cb cb) { conf->dr_cb = cb; }
 void kp_conf_set_error_cb(struct kp_conf *conf, kp_error_cb cb) { conf->error_cb = cb; }
 void kp_conf_set_log_cb(struct kp_conf *conf, kp_log_cb cb) { conf->log_cb = cb; }
 void kp_conf_set_opaque(struct kp_conf *conf, void *opaque) { conf->opaque = opaque; }
+void kp_conf_set_trace_cb(struct kp_conf *conf, kp_trace_cb cb) { conf->trace_cb = cb; }
 
 void kp_conf_set_event_base(struct kp_conf *conf, struct event_base *base, struct kw_clock *clock)
 {

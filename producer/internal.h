@@ -97,6 +97,7 @@ struct kp_conf {
     kp_dr_cb dr_cb;
     kp_error_cb error_cb;
     kp_log_cb log_cb;
+    kp_trace_cb trace_cb;
     void *opaque;
     struct event_base *base;
     struct kw_clock *clock;
@@ -254,6 +255,7 @@ struct kp__broker {
     int64_t backoff_ms;                 /* next reconnect backoff */
     int fails;                          /* consecutive failed connection attempts */
     uint64_t conn_gen;                  /* bumped when a connection closes */
+    int64_t throttle_until_us;          /* KIP-219: the broker reads nothing from us until then */
 };
 TAILQ_HEAD(kp__broker_list, kp__broker);
 
@@ -423,7 +425,8 @@ void kp__broker_learn(struct kp_producer *p, int32_t id, const char *host, int p
 int kp__brokers_bootstrap(struct kp_producer *p, char *errstr, size_t errstr_size);
 /* Starts connecting if down and its backoff is over; lowers *next_us to when it may. */
 void kp__broker_want(struct kp__broker *b, int64_t now_us, int64_t *next_us);
-/* Any broker whose connection is up (round robin), or NULL after asking one to connect. */
+/* Any broker whose connection is up and not throttled, or NULL after asking one to connect
+ * (or while the only ones up are throttled). */
 struct kp__broker *kp__broker_any_up(struct kp_producer *p, int64_t now_us, int64_t *next_us);
 /* The highest version of key that both sides speak, at least min; -1 if none. */
 int kp__broker_version(const struct kp__broker *b, int key, int min);

@@ -128,6 +128,17 @@ void kp_conf_set_error_cb(struct kp_conf *conf, kp_error_cb cb);
 void kp_conf_set_log_cb(struct kp_conf *conf, kp_log_cb cb);
 /* The opaque passed to every callback. */
 void kp_conf_set_opaque(struct kp_conf *conf, void *opaque);
+/* Every request frame the producer writes (direction 0) and every response frame it reads
+ * (direction 1), size prefix excluded, with the broker's node id (-1 for a bootstrap address not
+ * matched to a node yet) and the key and version of the request (a response's: of the request it
+ * answers; -1 for a response nobody waits for, which is then dropped). Called on the loop thread
+ * as the frame goes out or comes in; frame is valid only during the call. Like the log callback,
+ * it must not call kp_producer_* functions. */
+typedef void (*kp_trace_cb)(struct kp_producer *p, int direction, int broker_id,
+                            const uint8_t *frame, size_t len, int api_key, int api_version,
+                            void *opaque);
+/* NULL (the default) traces nothing and costs nothing. */
+void kp_conf_set_trace_cb(struct kp_conf *conf, kp_trace_cb cb);
 /* Runs the producer on base, driven by the caller, instead of its own thread; clock (NULL: a
  * libevent clock on base) times linger, backoff and timeouts, so a test can share a virtual clock
  * with a mock cluster (time then moves only when the test moves it: poll and flush wait in real

@@ -30,4 +30,5 @@
     X(admin, "mock cluster: the HTTP control API")                  \
     X(producer, "producer: configuration, batching, reports")       \
     X(producer_retry, "producer: retries, timeouts, lost answers")  \
-    X(producer_idemp, "producer: idempotence and epoch bumps")
+    X(producer_idemp, "producer: idempotence and epoch bumps")      \
+    X(cli, "kproducer: histogram, arrivals, sizes, trace hook")
