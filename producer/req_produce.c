@@ -210,8 +210,16 @@ static void produce_cb(struct kp_producer *p, struct kp__req *req, int err, stru
         }
     }
     pthread_mutex_unlock(&p->lock);
-    if (m.throttle_time_ms > 0 && err == 0 && !derr && !req->no_response)
+    if (m.throttle_time_ms > 0 && err == 0 && !derr && !req->no_response) {
         kp__dbg(p, KP__DBG_BROKER, "%s: throttled for %d ms", b->name, m.throttle_time_ms);
+        /* KIP-219: from Produce v6 the broker answers first and then stops reading from us;
+         * a request sent meanwhile would only age on its socket, time out, and be sent again
+         * elsewhere while the broker still holds it. Older brokers delayed this answer
+         * instead. */
+        int64_t until = kp__now(p) + (int64_t)m.throttle_time_ms * 1000;
+        if (req->version >= 6 && until > b->throttle_until_us)
+            b->throttle_until_us = until;
+    }
     if (fatal)
         kp__fatal(p, fatal, "idempotence cannot be kept: %s [%s]", kp_err2name(fatal),
                   kp_err2str(fatal));
@@ -289,6 +297,11 @@ void kp__produce_serve(struct kp_producer *p, struct kp__broker *b, int64_t now_
     bool may = b->state == KP__B_UP && kp__idemp_may_send(p);
     int version = kp__broker_version(b, KW_API_PRODUCE, 3);
     size_t limit = (size_t)p->conf.v.message_max_bytes;
+    if (b->state == KP__B_UP && b->throttle_until_us > now_us) {
+        if (b->throttle_until_us < *next_us)
+            *next_us = b->throttle_until_us;
+        return;
+    }
     for (;;) {
         if (b->state == KP__B_UP && b->n_produce_inflight >= p->conf.v.max_inflight)
             return;             /* a response will bring us back */

@@ -31,5 +31,6 @@
     X(producer, "producer: configuration, batching, reports")       \
     X(producer_retry, "producer: retries, timeouts, lost answers")  \
     X(producer_idemp, "producer: idempotence and epoch bumps")      \
+    X(producer_faults, "producer: under the mock's fault rules")    \
     X(cli, "kproducer: histogram, arrivals, sizes, trace hook")     \
     X(replay, "every fixture scenario run twice: identical journals")

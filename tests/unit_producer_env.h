@@ -46,6 +46,12 @@ struct pt_env {
     int n_connects;             /* "connecting" lines (with debug=broker) */
     int n_debug;                /* lines at debug level */
     char last_log[512];
+    /* The mock may sit on requests on purpose (holds, lost responses, stopped followers): when
+     * requests are in flight but nothing has moved for a few real-time waits, virtual time may
+     * move anyway (pt_run) and settling stops (pt_settle). Off by default. */
+    bool withheld_ok;
+    uint64_t quiet_mark[8];     /* what "nothing moved" compares with */
+    int quiet_rounds;
 };
 
 /* A cluster of `brokers` on a fresh event_base and virtual clock. 0, or -1 (logged). */
@@ -56,8 +62,9 @@ struct kp_producer *pt_producer(struct pt_env *e, const char *const *kv);
 /* The same for a given bootstrap list (a dead port, say). */
 struct kp_producer *pt_producer_at(struct pt_env *e, const char *bootstrap, const char *const *kv);
 /* Runs loop and virtual clock until cond holds: I/O first, and time moves to the next timer only
- * when no request is in flight and no connection is being set up. Gives up after max_virtual_ms
- * of virtual time or 10 s of real time. Returns whether cond held. */
+ * when no request is in flight and no connection is being set up (or, with withheld_ok, when
+ * nothing has moved for a while). Gives up after max_virtual_ms of virtual time or 10 s of real
+ * time. Returns whether cond held. */
 typedef bool (*pt_cond)(struct pt_env *e, void *arg);
 bool pt_run(struct pt_env *e, pt_cond cond, void *arg, int64_t max_virtual_ms);
 /* pt_run until at least n delivery reports arrived. */
