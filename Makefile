@@ -48,7 +48,7 @@ $(B)/bench/%:      $(B)/tests/bench/%.o $(LIBS)          ; $(LINK) $(LDLIBS) -lr
 # Our encoding of every sample message, for tests/scripts/tshark.sh.
 $(B)/tests/genframes: $(B)/tests/tools/genframes.o $(B)/tests/samples.o $(B)/tests/samples_a.o \
                       $(B)/tests/samples_b.o $(B)/libkwire.a ; $(LINK) $(LDLIBS)
-$(B)/fuzz/%:       $(B)/tests/fuzz/%.o $(B)/libkwire.a   ; $(LINK) -fsanitize=fuzzer $(LDLIBS)
+$(B)/fuzz/%:       $(B)/tests/fuzz/%.o $(LIBS)            ; $(LINK) -fsanitize=fuzzer $(LDLIBS)
 # The producer against librdkafka's mock cluster (tests/scripts/producer_interop.sh).
 $(B)/tests/kp_interop: $(B)/tests/tools/kp_interop.o $(LIBS) ; $(LINK) $(LDLIBS) -lrdkafka
 
@@ -77,7 +77,7 @@ FUZZ_RUNS    ?= 1000000
 FUZZ_SECONDS ?= 600
 fuzz:
 	$(MAKE) B=build/fuzz BIN=build/fuzz/bin CC=clang CFLAGS='-O1 -g' \
-		SAN='-fsanitize=fuzzer-no-link,address,undefined' fuzz-run
+		SAN='-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all' fuzz-run
 fuzz-run: $(FUZZERS)
 	@mkdir -p $(B)/corpus
 	@for f in fixtures/frames/*.hex; do sed 's/#.*//' $$f | xxd -r -p > $(B)/corpus/$$(basename $$f .hex); done

@@ -174,6 +174,7 @@ static void conn_free(struct mb__conn *conn)
     free(conn->rbuf);
     bufferevent_free(conn->bev);
     free(conn);
+    mb__state_changed(c);           /* a waiter may be counting connections */
 }
 
 void mb__conn_close(struct mb__conn *conn, const char *why, ...)
@@ -577,6 +578,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     mb__conn_update(conn);      /* reads, unless the broker is a blackhole */
     mb__log(c, MB_LOG_DEBUG, "broker %d conn %" PRIu64 ": accepted %s", b->id, conn->id,
             conn->peer);
+    mb__state_changed(c);
 }
 
 static void accept_error_cb(struct evconnlistener *l, void *arg)

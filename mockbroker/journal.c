@@ -152,6 +152,9 @@ const char *mb__intern(struct mb_cluster *c, const char *s, size_t len)
     struct mb__journal *j = &c->journal;
     if (s == NULL)
         return NULL;
+    /* Names are C strings from here on: a client id with a NUL in it is journaled up to the
+     * NUL, so equal prefixes share a slot and no comparison reads past a shorter name. */
+    len = strnlen(s, len);
     if (j->n_names * 2 >= j->cap_names) {
         if (j->n_names >= MAX_NAMES)
             return "(too many names)";
