@@ -101,13 +101,17 @@ clean:
 demo: $(BIN)/kproducer
 	$(BIN)/kproducer --embedded 3 --count 100000 -X enable.idempotence=true
 
+# docs/conformance.md: every client adapter (tests/adapters/) under every fixture scenario.
+conformance: $(BIN)/mockbroker $(BIN)/kproducer
+	BIN=$(BIN) bash tests/adapters/conformance.sh
+
 # Everything CI runs, stage by stage with time budgets (scripts/check.sh).
 check:
 	bash scripts/check.sh
 
 help:
-	@echo "make [all|test|unit|valgrind|asan|fuzz|bench|check|install PREFIX=...|clean]"
+	@echo "make [all|test|unit|valgrind|asan|fuzz|bench|check|conformance|install PREFIX=...|clean]"
 
-.PHONY: all test unit valgrind asan bench fuzz fuzz-run install clean help check demo
+.PHONY: all test unit valgrind asan bench fuzz fuzz-run install clean help check demo conformance
 .SECONDARY:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

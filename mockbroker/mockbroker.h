@@ -579,4 +579,79 @@ int mb_admin_port(const struct mb_admin *a);
  * no-op. */
 void mb_admin_stop(struct mb_admin *a);
 
+/* --- grade ---------------------------------------------------------------------------------------
+ * A conformance report card for any producer (`mockbroker grade`, docs/conformance.md): under a
+ * scenario, a command produces messages 0..count-1 (key = decimal n, value = "<n>:" + padding);
+ * the partition logs and the journal decide a verdict. Rules go by message number and offset,
+ * never by request position, so a client that batches differently each run gets the same verdict.
+ * Verdicts, worst first (the first that applies wins; the reason names the others' evidence): */
+
+enum mb_verdict {
+    MB_VERDICT_PASS = 0,            /* every message stored once, in order; the command said so */
+    MB_VERDICT_REPORTED_FAILURE,    /* messages missing, and the command reported them failed */
+    MB_VERDICT_SPURIOUS_FAILURE,    /* nothing missing, but the command reported failures */
+    MB_VERDICT_BAD_BACKOFF,         /* a retry after an error answer came outside --backoff */
+    MB_VERDICT_REORDERED,           /* a partition holds first copies out of send order */
+    MB_VERDICT_DUPLICATES,          /* a message is stored more than once */
+    MB_VERDICT_UNREPORTED_FAILURE,  /* the broker refused messages, the command claimed success */
+    MB_VERDICT_LOSS,                /* messages missing that the command called delivered */
+    MB_VERDICT_BAD_SEQUENCE,        /* idempotence broken: a sequence reused for other data, or
+                                     * gaps and repeats among the stored sequences */
+    MB_VERDICT_TIMEOUT,             /* the command outlived its time limit and was killed */
+    MB_VERDICT_ERROR,               /* the command could not run, or produced nothing at all */
+    MB_VERDICTS
+};
+const char *mb_verdict_name(enum mb_verdict v);
+/* The verdict for a name ("LOSS"), or -1. */
+int mb_verdict_parse(const char *name);
+
+struct mb_grade_opts {
+    char *const *argv;              /* the command; {bootstrap} {topic} {count} {seed}
+                                     * {partition} in its arguments are substituted */
+    int64_t count;                  /* messages; 0 = the workload's (100 without one) */
+    int64_t timeout_ms;             /* for the command; 0 = the workload's timeout + 10 s */
+    int64_t backoff_min_ms;         /* with backoff_max_ms >= 0: bounds of the pause between */
+    int64_t backoff_max_ms;         /* an error answer and the retry; -1 = not checked */
+    uint64_t seed;                  /* KAFKA_SEED; 0 = the scenario's seed */
+    bool verbose;                   /* the cluster's log to stderr */
+};
+
+/* Sets the defaults above (backoff unchecked). */
+void mb_grade_opts_init(struct mb_grade_opts *o);
+
+struct mb_grade_result {
+    enum mb_verdict verdict;
+    char reason[512];               /* one line */
+    int64_t messages;               /* count asked for */
+    int64_t log_records;            /* records in the topic's log */
+    int64_t stored;                 /* distinct messages stored */
+    int64_t missing, duplicates, reordered, foreign;
+    int64_t reported_delivered;     /* from the command's "delivered=D failed=F" line; -1: */
+    int64_t reported_failed;        /* none printed */
+    int exit_status;                /* the command's, 128+signal if killed, -1 not started */
+    bool timed_out;
+    int64_t retries;                /* appends repeating a producer id, epoch and sequence */
+    int64_t sequence_errors;        /* gaps or repeats among stored sequences */
+    int64_t backoffs, backoff_violations;
+    int64_t backoff_min_seen_ms, backoff_max_seen_ms;   /* -1 if none measured */
+    int64_t elapsed_ms;
+    uint64_t seed;
+    char *output;                   /* the command's stdout and stderr (the last 16 KiB) */
+    char *evidence;                 /* journal lines that show why (NULL for PASS) */
+};
+
+/* Starts the scenario's cluster (ephemeral ports), runs the command in a child process with
+ * KAFKA_BOOTSTRAP, KAFKA_TOPIC, MESSAGE_COUNT, KAFKA_SEED (and KAFKA_PARTITION when the workload
+ * names one) in its environment, kills its process group after the time limit, and judges.
+ * 0 with *out filled (release it), or -1 with the reason in errstr if the cluster could not
+ * start. */
+int mb_grade_run(const struct mb_scenario *s, const struct mb_grade_opts *o,
+                 struct mb_grade_result *out, char *errstr, size_t errstr_size);
+/* Frees what a result holds; the result may be zeroed or half-filled. */
+void mb_grade_result_release(struct mb_grade_result *r);
+
+/* `mockbroker grade ...` (argv[0] is "grade"): prints the table, --json, --junit FILE. 0 when
+ * every verdict is PASS or REPORTED_FAILURE, 1 otherwise, 2 on a usage error. */
+int mb_grade_main(int argc, char **argv);
+
 #endif

@@ -30,8 +30,9 @@
     X(scenario, "mock cluster: scenario files")                     \
     X(admin, "mock cluster: the HTTP control API")                  \
     X(producer, "producer: configuration, batching, reports")       \
-    X(producer_retry, "producer: retries, timeouts, lost answers")  \
+    X(producer_retry, "producer: retries, timeouts, lost answers")   \
     X(producer_idemp, "producer: idempotence and epoch bumps")      \
     X(producer_faults, "producer: under the mock's fault rules")    \
-    X(cli, "kproducer: histogram, arrivals, sizes, trace hook")     \
-    X(replay, "every fixture scenario run twice: identical journals")
+    X(cli, "kproducer: histogram, arrivals, sizes, trace hook")      \
+    X(replay, "every fixture scenario run twice: identical journals")     \
+    X(grade, "mockbroker grade: good and broken producers judged")
