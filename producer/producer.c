@@ -480,8 +480,10 @@ int kp_producer_produce(struct kp_producer *p, const char *topic, int32_t partit
             free(hdrs);
         return rc;
     }
+    /* A caller's clock (a virtual one in tests) is the only time, so batches repeat byte for
+     * byte from run to run; otherwise CreateTime is the wall clock. */
     if (timestamp == 0)
-        timestamp = kp__wall_ms();
+        timestamp = p->evclock ? kp__wall_ms() : kw_now_us(p->clock) / 1000;
     int64_t now = kp__now(p);
     bool wake = false;
 
