@@ -73,6 +73,8 @@ void mb__req_free(struct mb__req *req)
 
 /* A connection takes a new request only when nothing earlier on it is unanswered, as Kafka
  * mutes a channel from a request's arrival until its response is sent. */
+static void conn_free(struct mb__conn *conn);
+
 static bool may_read(const struct mb__conn *conn)
 {
     return !conn->closing && !conn->paused && !conn->backpressure &&
@@ -111,6 +113,45 @@ void mb__conn_update(struct mb__conn *conn)
     } else if (!want && conn->reading) {
         event_del(conn->read_ev);
         conn->reading = false;
+    }
+    /* Muted, the connection would not see its client leave: watch for the end without
+     * reading (EPOLLRDHUP), so a long poll does not keep a dead connection for MaxWaitMs. */
+    if (conn->closed_ev) {
+        if (!conn->reading && !conn->watching_close && !conn->peer_gone &&
+            !TAILQ_EMPTY(&conn->reqs)) {
+            event_add(conn->closed_ev, NULL);
+            conn->watching_close = true;
+        } else if ((conn->reading || TAILQ_EMPTY(&conn->reqs)) && conn->watching_close) {
+            event_del(conn->closed_ev);
+            conn->watching_close = false;
+        }
+    }
+}
+
+/* Only long polls are let go at once: every other unanswered request (held, delayed, waiting
+ * for replicas) keeps Kafka's behaviour of a muted channel, which notices nothing until it is
+ * answered, and its rules and tests rely on that. */
+static bool only_long_polls(const struct mb__conn *conn)
+{
+    const struct mb__req *req;
+    TAILQ_FOREACH(req, &conn->reqs, link)
+        if (!(req->waiting && req->api->key == KW_API_FETCH))
+            return false;
+    return true;
+}
+
+static void peer_closed_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct mb__conn *conn = arg;
+    event_del(conn->closed_ev);     /* level-triggered: stop it firing while we keep the conn */
+    conn->watching_close = false;
+    conn->peer_gone = true;
+    if (only_long_polls(conn)) {
+        mb__log(conn->c, MB_LOG_DEBUG, "broker %d conn %" PRIu64 " %s: closed by peer during a "
+                "long poll", conn->broker->id, conn->id, conn->peer);
+        conn_free(conn);
     }
 }
 
@@ -169,6 +210,8 @@ static void conn_free(struct mb__conn *conn)
         event_free(conn->resume_ev);
     if (conn->read_ev)
         event_free(conn->read_ev);
+    if (conn->closed_ev)
+        event_free(conn->closed_ev);
     kw_buf_release(&conn->trickle);
     mb__frame_unref(conn->big);
     free(conn->rbuf);
@@ -555,6 +598,8 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     conn->bev = bev;
     conn->rbuf = malloc(RBUF_SIZE);
     conn->read_ev = event_new(c->base, fd, EV_READ | EV_PERSIST, conn_readable, conn);
+    if (event_base_get_features(c->base) & EV_FEATURE_EARLY_CLOSE)
+        conn->closed_ev = event_new(c->base, fd, EV_CLOSED | EV_PERSIST, peer_closed_cb, conn);
     conn->resume_ev = event_new(c->base, -1, 0, resume_cb, conn);
     kw_buf_init(&conn->trickle);
     TAILQ_INIT(&conn->reqs);

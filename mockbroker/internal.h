@@ -193,6 +193,9 @@ struct mb__conn {
     uint64_t id;                    /* numbered by the cluster, never by the peer's port */
     struct bufferevent *bev;        /* writes only */
     struct event *read_ev;
+    struct event *closed_ev;        /* the client's end, watched while muted (may be NULL) */
+    bool watching_close;
+    bool peer_gone;                 /* seen by closed_ev; not watched again */
     struct event *resume_ev;        /* deferred: take buffered frames once reading may resume */
     uint8_t *rbuf;                  /* bytes read, not yet framed */
     size_t rlen;

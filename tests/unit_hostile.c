@@ -1104,12 +1104,10 @@ static void test_client_ids_with_nul_bytes_are_journaled_without_over_reading(vo
 
 /* --- leaving while a request is held ------------------------------------------------------- */
 
-/* DISABLED (kwt_hostile_disabled_tests) until mockbroker/conn.c watches a muted connection for
- * its peer's end. While a request is unanswered (a long poll; at HEAD, 1025 of them) the broker
- * stops reading the connection, and so misses the FIN or RST of a client that leaves: the
- * connection, its read buffer and its requests stay until the request completes, which for a
- * Fetch is MaxWaitMs, up to 24 days. libevent's EV_CLOSED (EPOLLRDHUP) sees the end without
- * reading. */
+/* While a request is unanswered the broker stops reading the connection (as Kafka mutes it), and
+ * so would miss the FIN or RST of a client that leaves during a long poll: the connection, its
+ * read buffer and its request would stay for MaxWaitMs, up to 24 days. The broker watches a muted
+ * connection's end with EV_CLOSED (EPOLLRDHUP) and lets a long poll's client go at once. */
 static void test_a_client_that_leaves_during_a_held_long_poll_is_let_go_at_once(void)
 {
     struct scene s;
@@ -1160,13 +1158,7 @@ CU_TestInfo kwt_hostile_tests[] = {
       test_requests_pipelined_behind_a_held_long_poll_beyond_the_read_buffer_all_answer },
     { "client ids with NUL bytes are journaled without over-reading",
       test_client_ids_with_nul_bytes_are_journaled_without_over_reading },
-    CU_TEST_INFO_NULL,
-};
-
-/* Tests that fail until a fix lands in mockbroker/, kept out of the suite (tests/suites.h does
- * not list this array). To run one, move it into kwt_hostile_tests above. */
-CU_TestInfo kwt_hostile_disabled_tests[] = {
-    { "DISABLED: a client that leaves during a held long poll is let go at once",
+    { "a client that leaves during a held long poll is let go at once",
       test_a_client_that_leaves_during_a_held_long_poll_is_let_go_at_once },
     CU_TEST_INFO_NULL,
 };
