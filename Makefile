@@ -47,7 +47,8 @@ $(B)/tests/run:    $(TEST_SRC:%.c=$(B)/%.o) $(LIBS)      ; $(LINK) -lcunit $(LDL
 $(B)/bench/%:      $(B)/tests/bench/%.o $(LIBS)          ; $(LINK) $(LDLIBS) -lrdkafka -lm
 # Our encoding of every sample message, for tests/scripts/tshark.sh.
 $(B)/tests/genframes: $(B)/tests/tools/genframes.o $(B)/tests/samples.o $(B)/tests/samples_a.o \
-                      $(B)/tests/samples_b.o $(B)/libkwire.a ; $(LINK) $(LDLIBS)
+                      $(B)/tests/samples_b.o $(B)/tests/samples_c.o $(B)/libkwire.a \
+                      ; $(LINK) $(LDLIBS)
 $(B)/fuzz/%:       $(B)/tests/fuzz/%.o $(LIBS)            ; $(LINK) -fsanitize=fuzzer $(LDLIBS)
 # The producer against librdkafka's mock cluster (tests/scripts/producer_interop.sh).
 $(B)/tests/kp_interop: $(B)/tests/tools/kp_interop.o $(LIBS) ; $(LINK) $(LDLIBS) -lrdkafka

@@ -7,6 +7,7 @@ const void *kwt_sample_req(int api_key)
     switch (api_key) {
 #define X(key, CONST, name, min, max, flex) case key: return kwt_sample_##name##_req();
     KW_APIS(X)
+    KW_APIS_PENDING(X)
 #undef X
     }
     return NULL;
@@ -17,6 +18,7 @@ const void *kwt_sample_resp(int api_key)
     switch (api_key) {
 #define X(key, CONST, name, min, max, flex) case key: return kwt_sample_##name##_resp();
     KW_APIS(X)
+    KW_APIS_PENDING(X)
 #undef X
     }
     return NULL;

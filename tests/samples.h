@@ -7,14 +7,15 @@
 
 #include "lib/proto/apis.h"
 
-/* Per API (lib/proto/apis.h names), defined in tests/samples_*.c. */
+/* Per API (lib/proto/apis.h names, served and pending), defined in tests/samples_*.c. */
 #define X(key, CONST, name, min, max, flex) \
     const void *kwt_sample_##name##_req(void); \
     const void *kwt_sample_##name##_resp(void);
 KW_APIS(X)
+KW_APIS_PENDING(X)
 #undef X
 
-/* The sample for any key we speak, or NULL. */
+/* The sample for any key we have a codec for (served or pending), or NULL. */
 const void *kwt_sample_req(int api_key);
 const void *kwt_sample_resp(int api_key);
 

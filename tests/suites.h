@@ -12,6 +12,7 @@
     X(fetch, "Fetch codec")                                         \
     X(list_offsets, "ListOffsets codec")                            \
     X(init_producer_id, "InitProducerId codec")                     \
+    X(groups, "consumer-group codecs (pending: not served yet)")   \
     X(crc, "CRC-32C hardware and portable, CRC-32")                 \
     X(compress, "gzip, snappy, lz4, zstd")                          \
     X(batch, "record batch v2 builder and iterator")                \

@@ -5,12 +5,19 @@
 #include "lib/proto/api_versions.h"
 #include "lib/proto/create_topics.h"
 #include "lib/proto/delete_topics.h"
+#include "lib/proto/describe_groups.h"
 #include "lib/proto/fetch.h"
 #include "lib/proto/find_coordinator.h"
+#include "lib/proto/heartbeat.h"
 #include "lib/proto/init_producer_id.h"
+#include "lib/proto/join_group.h"
+#include "lib/proto/leave_group.h"
 #include "lib/proto/list_offsets.h"
 #include "lib/proto/metadata.h"
+#include "lib/proto/offset_commit.h"
+#include "lib/proto/offset_fetch.h"
 #include "lib/proto/produce.h"
+#include "lib/proto/sync_group.h"
 
 /* The protocol's own names, for logs and kdump. */
 #define NAME_PRODUCE "Produce"
@@ -22,13 +29,19 @@
 #define NAME_CREATE_TOPICS "CreateTopics"
 #define NAME_DELETE_TOPICS "DeleteTopics"
 #define NAME_INIT_PRODUCER_ID "InitProducerId"
+#define NAME_OFFSET_COMMIT "OffsetCommit"
+#define NAME_OFFSET_FETCH "OffsetFetch"
+#define NAME_JOIN_GROUP "JoinGroup"
+#define NAME_HEARTBEAT "Heartbeat"
+#define NAME_LEAVE_GROUP "LeaveGroup"
+#define NAME_SYNC_GROUP "SyncGroup"
+#define NAME_DESCRIBE_GROUPS "DescribeGroups"
 
-static const struct kw_api apis[] = {
 #define X(key, CONST, name, min, max, flex) \
     { key, NAME_##CONST, min, max, flex, &kw_##name##_req_schema, &kw_##name##_resp_schema },
-    KW_APIS(X)
+static const struct kw_api apis[] = { KW_APIS(X) };
+static const struct kw_api pending[] = { KW_APIS_PENDING(X) };
 #undef X
-};
 
 /* Every key Kafka defines up to 2024, so logs and kdump can name what we do not speak. */
 static const char *const names[] = {
@@ -63,6 +76,9 @@ const struct kw_api *kw_api_find(int key)
     for (size_t i = 0; i < sizeof(apis) / sizeof(apis[0]); i++)
         if (apis[i].key == key)
             return &apis[i];
+    for (size_t i = 0; i < sizeof(pending) / sizeof(pending[0]); i++)
+        if (pending[i].key == key)
+            return &pending[i];
     return NULL;
 }
 
