@@ -153,6 +153,7 @@ static void stop_loop(struct mb_cluster *c, void *arg)
 {
     (void)arg;
     mb__brokers_stop(c);
+    mb__groups_destroy(c);
     mb__rules_destroy(c);
     struct mb__topic *t;
     while ((t = LIST_FIRST(&c->topics)) != NULL)
@@ -173,6 +174,7 @@ struct mb_cluster *mb_cluster_new(const struct mb_config *cfg, char *errstr, siz
     LIST_INIT(&c->topics);
     LIST_INIT(&c->fetch_waiters);
     LIST_INIT(&c->produce_waiters);
+    LIST_INIT(&c->groups);
     TAILQ_INIT(&c->held);
     TAILQ_INIT(&c->rules);
     if (cfg)

@@ -22,6 +22,14 @@ static const mb__handler handlers[MB__MAX_API_KEY] = {
     [KW_API_CREATE_TOPICS] = mb__handle_create_topics,
     [KW_API_DELETE_TOPICS] = mb__handle_delete_topics,
     [KW_API_INIT_PRODUCER_ID] = mb__handle_init_producer_id,
+    [KW_API_OFFSET_COMMIT] = mb__handle_offset_commit,
+    [KW_API_OFFSET_FETCH] = mb__handle_offset_fetch,
+    [KW_API_JOIN_GROUP] = mb__handle_join_group,
+    [KW_API_HEARTBEAT] = mb__handle_heartbeat,
+    [KW_API_LEAVE_GROUP] = mb__handle_leave_group,
+    [KW_API_SYNC_GROUP] = mb__handle_sync_group,
+    [KW_API_DESCRIBE_GROUPS] = mb__handle_describe_groups,
+    [KW_API_LIST_GROUPS] = mb__handle_list_groups,
 };
 
 static void journal_request(struct mb__req *req)

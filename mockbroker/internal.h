@@ -277,6 +277,9 @@ struct mb__journal {
 
 typedef void (*mb__call_fn)(struct mb_cluster *c, void *arg);
 
+struct mb__group;
+LIST_HEAD(mb__group_list, mb__group);
+
 struct mb_cluster {
     struct mb_config cfg;
     struct event_base *base;
@@ -306,6 +309,8 @@ struct mb_cluster {
     uint64_t rules_added;
     struct mb__follow_default *follow;      /* per broker (index id-1) */
     struct mb__journal journal;
+    struct mb__group_list groups;   /* consumer groups, group.c */
+    uint64_t member_seq;            /* member ids handed out */
     struct kw_buf scratch;          /* decompression and conversion, loop thread only */
     struct kw_buf scratch2;
     /* Cross-thread calls (own-thread mode). */
@@ -390,6 +395,14 @@ int mb__handle_find_coordinator(struct mb__req *req);
 int mb__handle_create_topics(struct mb__req *req);
 int mb__handle_delete_topics(struct mb__req *req);
 int mb__handle_init_producer_id(struct mb__req *req);
+int mb__handle_offset_commit(struct mb__req *req);
+int mb__handle_offset_fetch(struct mb__req *req);
+int mb__handle_join_group(struct mb__req *req);
+int mb__handle_heartbeat(struct mb__req *req);
+int mb__handle_leave_group(struct mb__req *req);
+int mb__handle_sync_group(struct mb__req *req);
+int mb__handle_describe_groups(struct mb__req *req);
+int mb__handle_list_groups(struct mb__req *req);
 
 /* handle_fetch.c: re-examines long-poll Fetch requests after data arrived. */
 void mb__fetch_wake(struct mb_cluster *c);
@@ -468,6 +481,41 @@ void mb__rules_destroy(struct mb_cluster *c);
 /* The action's effect, with the request that fired it or NULL. 0 or -1 + errstr. */
 int mb__action_do(struct mb_cluster *c, const struct mb_action *a, struct mb__req *req,
                   char *errstr, size_t size);
+
+/* group.c: the group coordinator. */
+struct kw_offset_commit_req_partition;
+struct kw_offset_fetch_resp;
+struct kw_describe_groups_resp_group;
+struct kw_list_groups_req;
+struct kw_list_groups_resp;
+/* The broker id coordinating group_id (murmur2 over the live brokers, as FindCoordinator), -1
+ * if none is up. */
+int mb__group_coordinator(struct mb_cluster *c, struct kw_str group_id);
+/* 0 if req's broker coordinates group_id; else an error rule's code, INVALID_GROUP_ID or
+ * NOT_COORDINATOR. */
+int16_t mb__group_check(struct mb__req *req, struct kw_str group_id);
+/* JoinGroup / SyncGroup: answer now or hold the request until the group moves on. Return 0. */
+int mb__group_join(struct mb__req *req);
+int mb__group_sync(struct mb__req *req);
+/* Heartbeat / LeaveGroup of one member: the error code to answer. */
+int16_t mb__group_heartbeat(struct mb__req *req, struct kw_str group_id, int32_t generation,
+                            struct kw_str member_id);
+int16_t mb__group_leave(struct mb__req *req, struct kw_str group_id, struct kw_str member_id);
+/* OffsetCommit: whether this member may commit now (creating an empty group for a groupless
+ * commit), then each partition's store; error codes. */
+int16_t mb__group_commit_check(struct mb__req *req, struct kw_str group_id, int32_t generation,
+                               struct kw_str member_id);
+int16_t mb__group_commit(struct mb__req *req, struct kw_str group_id, struct kw_str topic,
+                         const struct kw_offset_commit_req_partition *p);
+/* Fill responses from group state (arrays from req's arena, strings borrowed until the answer
+ * is encoded). -1 when out of memory. */
+int mb__group_offset_fetch(struct mb__req *req, struct kw_offset_fetch_resp *resp);
+int mb__group_describe(struct mb__req *req, struct kw_str group_id,
+                       struct kw_describe_groups_resp_group *out);
+int mb__group_list(struct mb__req *req, const struct kw_list_groups_req *m,
+                   struct kw_list_groups_resp *resp);
+/* Frees every group (cluster stop, after the connections are closed). */
+void mb__groups_destroy(struct mb_cluster *c);
 
 /* journal.c */
 void mb__journal_init(struct mb_cluster *c);

@@ -3,6 +3,7 @@
  * on topic "orders" would exchange; metadata and assignments hold real consumer-protocol bytes.
  * Every field differs from its default somewhere, so each version carries all it has. */
 #include "lib/proto/describe_groups.h"
+#include "lib/proto/list_groups.h"
 #include "lib/proto/heartbeat.h"
 #include "lib/proto/join_group.h"
 #include "lib/proto/leave_group.h"
@@ -287,6 +288,28 @@ const void *kwt_sample_describe_groups_resp(void)
     static const struct kw_describe_groups_resp m = {
         .throttle_time_ms = 1,
         .groups = groups, .n_groups = N(groups),
+    };
+    return &m;
+}
+
+/* --- ListGroups ------------------------------------------------------------------------------- */
+
+const void *kwt_sample_list_groups_req(void)
+{
+    static struct kw_str states[] = { STR("Stable"), STR("Empty") };
+    static const struct kw_list_groups_req m = { .states_filter = states, .n_states_filter = N(states) };
+    return &m;
+}
+
+const void *kwt_sample_list_groups_resp(void)
+{
+    static struct kw_list_groups_resp_group groups[] = {
+        { .group_id = STR("orders-consumers"), .protocol_type = STR("consumer"),
+          .group_state = STR("Stable") },
+        { .group_id = STR("offsets-only"), .protocol_type = STR(""), .group_state = STR("Empty") },
+    };
+    static const struct kw_list_groups_resp m = {
+        .throttle_time_ms = 2, .groups = groups, .n_groups = N(groups),
     };
     return &m;
 }

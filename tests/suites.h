@@ -24,6 +24,7 @@
     X(golden, "golden frames from real clients")                    \
     X(broker, "mock cluster over sockets")                          \
     X(broker_produce, "mock cluster: Produce over sockets")        \
+    X(groups_broker, "mock cluster: the group coordinator")        \
     X(hostile, "mock cluster: hostile clients")                     \
     X(fault, "mock cluster: fault rules")                           \
     X(replication, "mock cluster: followers, ISR, elections")       \

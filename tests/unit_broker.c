@@ -1538,13 +1538,13 @@ static void test_an_unknown_api_key_closes_the_connection(void)
     kw_put_str(&b, kw_str_c("kwt"));
     expect_dropped(c, b.data, b.len, "api key 999");
     kw_buf_reset(&b);
-    /* A key Kafka has but we do not serve (JoinGroup). */
+    /* A key Kafka has but we do not serve (SaslHandshake). */
     kw_put_i32(&b, 13);
-    kw_put_i16(&b, 11);
+    kw_put_i16(&b, 17);
     kw_put_i16(&b, 0);
     kw_put_i32(&b, 1);
     kw_put_str(&b, kw_str_c("kwt"));
-    expect_dropped(c, b.data, b.len, "JoinGroup");
+    expect_dropped(c, b.data, b.len, "SaslHandshake");
     kw_buf_release(&b);
     mb_cluster_destroy(c);
 }

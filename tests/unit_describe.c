@@ -151,14 +151,14 @@ static void test_trailing_bytes_are_reported(void)
 
 static void test_unknown_api_key_is_named_and_dumped(void)
 {
-    /* ListGroups v4 (key 16): we do not speak it, but know its name. */
-    struct fx_frame f = fx_hex("0010 0004 00000009 0003 616263 00 01 00");
+    /* SaslHandshake v4 (key 17): we do not speak it, but know its name. */
+    struct fx_frame f = fx_hex("0011 0004 00000009 0003 616263 00 01 00");
     struct kw_buf b;
     kw_buf_init(&b);
     CU_ASSERT_EQUAL(kw_describe_request(&b, f.data, f.len), KW_ERR_API);
-    CU_ASSERT(has(&b, "Request ListGroups (key 16) v4"));
+    CU_ASSERT(has(&b, "Request SaslHandshake (key 17) v4"));
     CU_ASSERT(has(&b, "correlation_id=9  client_id=\"abc\""));
-    CU_ASSERT(has(&b, "unknown API key 16 (ListGroups)"));
+    CU_ASSERT(has(&b, "unknown API key 17 (SaslHandshake)"));
     kw_buf_release(&b);
     fx_free(&f);
 
@@ -200,8 +200,8 @@ static void test_response_uses_the_given_key_and_version(void)
     kw_buf_release(&b);
 
     kw_buf_init(&b);
-    CU_ASSERT_EQUAL(kw_describe_response(&b, 16, 0, f.data, f.len), KW_ERR_API);
-    CU_ASSERT(has(&b, "Response ListGroups (key 16) v0 (header v0)  correlation_id=1"));
+    CU_ASSERT_EQUAL(kw_describe_response(&b, 17, 0, f.data, f.len), KW_ERR_API);
+    CU_ASSERT(has(&b, "Response SaslHandshake (key 17) v0 (header v0)  correlation_id=1"));
     kw_buf_release(&b);
     fx_free(&f);
 }

@@ -493,7 +493,7 @@ static void test_unknown_api_keys_and_versions_are_dropped(void)
         { -1, 0, "API key -1" },
         { 32767, 0, "API key 32767" },
         { 127, 0, "API key 127, the end of our table" },
-        { 11, 0, "JoinGroup, which Kafka has and we do not" },
+        { 17, 0, "SaslHandshake, which Kafka has and we do not" },
         { KW_API_PRODUCE, 12, "Produce v12" },
         { KW_API_PRODUCE, -1, "Produce v-1" },
         { KW_API_FETCH, 13, "Fetch v13" },

@@ -12,6 +12,7 @@
 #include "lib/proto/init_producer_id.h"
 #include "lib/proto/join_group.h"
 #include "lib/proto/leave_group.h"
+#include "lib/proto/list_groups.h"
 #include "lib/proto/list_offsets.h"
 #include "lib/proto/metadata.h"
 #include "lib/proto/offset_commit.h"
@@ -36,6 +37,7 @@
 #define NAME_LEAVE_GROUP "LeaveGroup"
 #define NAME_SYNC_GROUP "SyncGroup"
 #define NAME_DESCRIBE_GROUPS "DescribeGroups"
+#define NAME_LIST_GROUPS "ListGroups"
 
 #define X(key, CONST, name, min, max, flex) \
     { key, NAME_##CONST, min, max, flex, &kw_##name##_req_schema, &kw_##name##_resp_schema },

@@ -34,7 +34,8 @@
     X(12, HEARTBEAT,        heartbeat,        0, 4,  4)             \
     X(13, LEAVE_GROUP,      leave_group,      0, 4,  4)             \
     X(14, SYNC_GROUP,       sync_group,       0, 5,  4)             \
-    X(15, DESCRIBE_GROUPS,  describe_groups,  0, 5,  5)
+    X(15, DESCRIBE_GROUPS,  describe_groups,  0, 5,  5)             \
+    X(16, LIST_GROUPS,      list_groups,      0, 4,  3)
 
 enum kw_api_key {
 #define X(key, CONST, name, min, max, flex) KW_API_##CONST = key,

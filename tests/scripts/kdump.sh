@@ -67,8 +67,8 @@ expect "truncated frame fails with 1" 1 'decode error: input ends inside a field
 head -c 50 "$tmp/stream.bin" >"$tmp/cut2.bin"
 expect "stream cut inside a frame fails with 1" 1 'truncated' \
     -- "$kdump" --prefix "$tmp/cut2.bin"
-echo "0010 0004 00000009 0003 616263 00" >"$tmp/unknown.hex"
-expect "unknown API key fails with 1" 1 'unknown API key 16 (ListGroups)' \
+echo "0011 0004 00000009 0003 616263 00" >"$tmp/unknown.hex"
+expect "unknown API key fails with 1" 1 'unknown API key 17 (SaslHandshake)' \
     -- "$kdump" "$tmp/unknown.hex"
 
 expect "--help" 0 'usage: kdump' -- "$kdump" --help
