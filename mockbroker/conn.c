@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* Back-pressure: stop reading a connection while this much output waits for a slow reader;
  * resume below half. */
@@ -291,7 +292,19 @@ static void write_out(struct mb__conn *conn, const uint8_t *data, size_t len, bo
                       int32_t split_bytes, int64_t interval_us)
 {
     if (!split && !trickling(conn)) {
-        bufferevent_write(conn->bev, data, len);
+        /* With nothing queued the answer goes out at once: through the bufferevent it would
+         * cost a copy, two epoll changes and a later write callback. What the socket does not
+         * take (or an error, which the bufferevent then meets and reports) queues as before. */
+        if (len > 0 && evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0) {
+            ssize_t n = send(bufferevent_getfd(conn->bev), data, len,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0) {
+                data += n;
+                len -= (size_t)n;
+            }
+        }
+        if (len > 0)
+            bufferevent_write(conn->bev, data, len);
         return;
     }
     /* Everything after a split answer queues behind it, so answers stay in order. */
