@@ -42,7 +42,8 @@
 #define X(key, CONST, name, min, max, flex) \
     { key, NAME_##CONST, min, max, flex, &kw_##name##_req_schema, &kw_##name##_resp_schema },
 static const struct kw_api apis[] = { KW_APIS(X) };
-static const struct kw_api pending[] = { KW_APIS_PENDING(X) };
+/* Ended by a nameless entry, so the list may be empty (as it is once every API is served). */
+static const struct kw_api pending[] = { KW_APIS_PENDING(X) { -1, NULL, 0, 0, 0, NULL, NULL } };
 #undef X
 
 /* Every key Kafka defines up to 2024, so logs and kdump can name what we do not speak. */
@@ -78,9 +79,9 @@ const struct kw_api *kw_api_find(int key)
     for (size_t i = 0; i < sizeof(apis) / sizeof(apis[0]); i++)
         if (apis[i].key == key)
             return &apis[i];
-    for (size_t i = 0; i < sizeof(pending) / sizeof(pending[0]); i++)
-        if (pending[i].key == key)
-            return &pending[i];
+    for (const struct kw_api *p = pending; p->name != NULL; p++)
+        if (p->key == key)
+            return p;
     return NULL;
 }
 

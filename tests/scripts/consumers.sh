@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# Consumer groups with real clients against bin/mockbroker: kcat produces keyed records to a
+# 3-partition topic, then each client reads them back as a member of a group (kcat -G,
+# confluent-kafka-python, kafka-python, kafkajs): every record once, in its partition, in order.
+# Then more records are produced and the same group is started again: it must read exactly the
+# new ones, which shows the offsets committed by the first run were fetched and used.
+# Each check starts its own broker (ephemeral port, fixed seed) that stops when its standard input
+# closes, so it cannot outlive this script. Run by `make test` with BIN in the environment.
+# CONSUMERS_VERBOSE=1 also prints what each passing check saw and the requests (API, version) the
+# broker received; CONSUMERS_KEEP=1 keeps the records and broker logs.
+set -uo pipefail
+
+BIN=${BIN:-bin}
+cd "$(dirname "$0")/../.." || exit 1
+mb="$BIN/mockbroker"
+py=${CONSUMERS_PYTHON:-/usr/bin/python3}     # Debian's: it has the kafka and confluent modules
+iop=tests/interop/iop.py
+budget=${CONSUMERS_BUDGET:-240}               # seconds for the whole script
+[ -x "$mb" ] || { echo "consumers.sh: $mb is not built" >&2; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kw-consumers.XXXXXX")
+broker_pid=""
+cleanup() {
+    if [ -n "$broker_pid" ]; then
+        kill "$broker_pid" 2>/dev/null
+        wait "$broker_pid" 2>/dev/null
+    fi
+    if [ "${CONSUMERS_KEEP:-0}" = 1 ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+started=$SECONDS
+# bounded SECONDS CMD...: CMD under timeout, never past the script's budget.
+bounded() {
+    local t=$1 left=$((budget - (SECONDS - started)))
+    shift
+    ((left < t)) && t=$left
+    ((t >= 1)) || { echo "consumers.sh: out of time (budget ${budget}s)" >&2; return 124; }
+    timeout -k 3 "$t" "$@"
+}
+
+# start_broker ARGS...: starts bin/mockbroker with ARGS, sets BS to its bootstrap list.
+# Its stdin and stdout are fifos: we hold stdin's only writer, so closing it stops the broker,
+# and the broker (with its timeout wrapper) is stdout's only writer, so EOF there means it is gone.
+n_brokers=0
+start_broker() {
+    if ((budget - (SECONDS - started) < 5)); then
+        echo "consumers.sh: out of time (budget ${budget}s)"
+        return 1
+    fi
+    n_brokers=$((n_brokers + 1))
+    local in="$tmp/broker$n_brokers.in" out="$tmp/broker$n_brokers.out" line="" ro
+    broker_log="$tmp/broker$n_brokers.log"
+    mkfifo "$in" "$out" || return 1
+    # Read-write opens of a fifo never block, so a broker that fails to start cannot hang us.
+    exec {broker_in}<>"$in" {broker_out}<>"$out"
+    timeout -k 5 "$((budget + 30))" "$mb" --port 0 --seed 42 --exit-on-stdin-close \
+        --log-level debug "$@" <"$in" >"$out" 2>"$broker_log" {broker_in}>&- {broker_out}>&- &
+    broker_pid=$!
+    read -r -t 10 -u "$broker_out" line
+    exec {ro}<"$out"
+    exec {broker_out}>&-
+    broker_out=$ro
+    case $line in
+    bootstrap=127.0.0.1:*) BS=${line#bootstrap=}; return 0 ;;
+    esac
+    echo "mockbroker $*: no bootstrap line on stdout (got '$line')"
+    return 1
+}
+
+# stop_broker: closes the broker's stdin; it must then exit 0 on its own within 10 s.
+stop_broker() {
+    [ -n "$broker_pid" ] || return 0
+    local st
+    exec {broker_in}>&-
+    while :; do             # to EOF (exited) or 10 s of silence (still running)
+        read -r -t 10 -u "$broker_out" _
+        st=$?
+        ((st == 0)) || break
+    done
+    exec {broker_out}<&-
+    if ((st > 128)); then
+        echo "mockbroker still running 10 s after its stdin closed: killed"
+        kill "$broker_pid"
+        wait "$broker_pid"
+        broker_pid=""
+        return 1
+    fi
+    wait "$broker_pid"
+    st=$?
+    broker_pid=""
+    [ "$st" = 0 ] || { echo "mockbroker exit status $st (0 expected once stdin closes)"; return 1; }
+}
+
+# What the broker received: "ApiVersions v3, Metadata v4, ..." (first-seen order).
+requests_seen() {
+    sed -n 's/.*conn [0-9]*: \(.*\) v\([0-9]*\) correlation id.*/\1 v\2/p' "$1" |
+        awk '!seen[$0]++' | paste -sd, - | sed 's/,/, /g'
+}
+
+groups=tests/interop/groups.py
+passed=0
+failed=0
+# check NAME FUNCTION ARGS...: runs one check, prints one line; a failure's details follow it,
+# indented with '#'.
+check() {
+    local name=$1 ok=1
+    shift
+    broker_log=""
+    "$@" >"$tmp/detail" 2>&1 || ok=0
+    stop_broker >>"$tmp/detail" 2>&1 || ok=0
+    if [ $ok = 1 ]; then
+        passed=$((passed + 1))
+        echo "ok - $name"
+    else
+        failed=$((failed + 1))
+        echo "not ok - $name"
+        sed 's/^/#   /' "$tmp/detail" | tail -40
+        if [ -n "$broker_log" ] && [ -s "$broker_log" ]; then
+            echo "#   mockbroker log (last 20 lines):"
+            grep -v -e ' correlation id ' -e ': accepted ' -e ': closed by peer' "$broker_log" |
+                tail -20 | sed 's/^/#     /'
+        fi
+    fi
+    if [ "${CONSUMERS_VERBOSE:-0}" = 1 ]; then
+        [ $ok = 1 ] && sed 's/^/#   /' "$tmp/detail"
+        [ -n "$broker_log" ] && echo "#   requests: $(requests_seen "$broker_log")"
+    fi
+}
+
+# produce D TAG N: N keyed records (keys TAG00000...) to topic t with kcat; their JSON lines go
+# to D.sent (partition left to the verifier: kcat's default partitioner hashes keys with CRC-32).
+produce() {
+    local d=$1 tag=$2 n=$3
+    "$py" "$iop" gen "$n" "$tag" --jsonl "$d.json" | sed "s/^k/$tag/" >"$d.in" || return 1
+    sed "s/\"k\": \"k/\"k\": \"$tag/" "$d.json" >"$d.sent"
+    bounded 30 kcat -P -b "$BS" -t t -K: -l "$d.in" || { echo "kcat -P failed"; return 1; }
+}
+
+# read_group CLIENT GROUP N OUT: one member of GROUP reads N records of topic t into OUT.
+read_group() {
+    local client=$1 group=$2 n=$3 out=$4
+    case $client in
+    kcat)
+        # -c N: stop after N records; the close commits what was consumed (auto commit).
+        bounded 60 kcat -C -b "$BS" -G "$group" t -c "$n" -J -q \
+            -X auto.offset.reset=earliest -X session.timeout.ms=10000 >"$out" ||
+            { echo "kcat -G failed"; return 1; }
+        ;;
+    confluent | kafka-python)
+        bounded 60 "$py" "$groups" "$client" --bootstrap "$BS" --topic t --group "$group" \
+            --expect "$n" --out "$out" || return 1
+        ;;
+    kafkajs)
+        [ "$kafkajs_installed" = yes ] ||
+            { echo "kafkajs is not installed: npm ci failed"; return 1; }
+        bounded 60 node tests/interop/kafkajs_consume.js --bootstrap "$BS" --topic t \
+            --group "$group" --expect "$n" --out "$out" || return 1
+        ;;
+    esac
+    local got
+    got=$(grep -c . "$out")
+    [ "$got" = "$n" ] || { echo "$client: read $got records, expected $n"; return 1; }
+}
+
+# group_read CLIENT N M: N records read by a new group; then M more, read by the same group
+# started again, which must resume at its committed offsets and read only those M.
+group_read() {
+    local client=$1 n=$2 m=$3 d="$tmp/$1"
+    start_broker --topic t:3 || return 1
+    produce "$d.a" a "$n" || return 1
+    read_group "$client" "g-$client" "$n" "$d.got1" || return 1
+    "$py" "$iop" verify --sent "$d.a.sent" --got "$d.got1" --partitioner crc32 --partitions 3 ||
+        return 1
+    produce "$d.b" b "$m" || return 1
+    cat "$d.a.sent" "$d.b.sent" >"$d.sent"
+    read_group "$client" "g-$client" "$m" "$d.got2" || return 1
+    # --tail: each partition's records from the first offset read on, which must be where the
+    # first run stopped; the count check above makes it exactly the new records.
+    "$py" "$iop" verify --sent "$d.sent" --got "$d.got2" --partitioner crc32 --partitions 3 \
+        --tail || return 1
+    "$py" - "$d.a.sent" "$d.got2" <<'PY' || return 1
+import json, sys
+old = {json.loads(l)["k"] for l in open(sys.argv[1]) if l.strip()}
+again = [r for r in (json.loads(l) for l in open(sys.argv[2]) if l.strip())
+         if r.get("k", r.get("key")) in old]
+sys.exit("second run re-read %d records of the first" % len(again) if again else 0)
+PY
+    # Both runs joined the group and committed to it.
+    local api
+    for api in JoinGroup SyncGroup OffsetCommit OffsetFetch; do
+        grep -q ": $api v[0-9]* correlation id" "$broker_log" ||
+            { echo "the broker received no $api request"; return 1; }
+    done
+}
+
+# kafkajs comes from npm, pinned by tests/interop/package-lock.json.
+kafkajs_installed=yes
+if [ ! -d tests/interop/node_modules/kafkajs ]; then
+    (cd tests/interop && bounded 120 npm ci --no-audit --no-fund --loglevel=error) >&2 ||
+        kafkajs_installed=no
+fi
+
+check "kcat -G: a group reads 300 keyed records, then resumes at its committed offsets" \
+    group_read kcat 300 90
+check "confluent-kafka Consumer: a group reads 300 records, then resumes at its committed offsets" \
+    group_read confluent 300 90
+check "kafka-python KafkaConsumer: a group reads 300 records, then resumes at its commits" \
+    group_read kafka-python 300 90
+check "kafkajs consumer: a group reads 300 records, then resumes at its committed offsets" \
+    group_read kafkajs 300 90
+
+echo "consumers: $passed passed, $failed failed"
+[ "$failed" = 0 ]
