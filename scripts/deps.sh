@@ -34,6 +34,7 @@ if [ "$what" != build ]; then
         missing="$missing libclang-rt-14-dev"
     need_cmd xxd xxd
     need_cmd tshark tshark
+    need_cmd curl curl
     need_cmd kcat kcat
     [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import kafka' 2>/dev/null || missing="$missing python3-kafka"
     [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import confluent_kafka' 2>/dev/null ||
