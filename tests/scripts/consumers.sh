@@ -18,86 +18,10 @@ iop=tests/interop/iop.py
 budget=${CONSUMERS_BUDGET:-240}               # seconds for the whole script
 [ -x "$mb" ] || { echo "consumers.sh: $mb is not built" >&2; exit 1; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kw-consumers.XXXXXX")
-broker_pid=""
-cleanup() {
-    if [ -n "$broker_pid" ]; then
-        kill "$broker_pid" 2>/dev/null
-        wait "$broker_pid" 2>/dev/null
-    fi
-    if [ "${CONSUMERS_KEEP:-0}" = 1 ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-started=$SECONDS
-# bounded SECONDS CMD...: CMD under timeout, never past the script's budget.
-bounded() {
-    local t=$1 left=$((budget - (SECONDS - started)))
-    shift
-    ((left < t)) && t=$left
-    ((t >= 1)) || { echo "consumers.sh: out of time (budget ${budget}s)" >&2; return 124; }
-    timeout -k 3 "$t" "$@"
-}
-
-# start_broker ARGS...: starts bin/mockbroker with ARGS, sets BS to its bootstrap list.
-# Its stdin and stdout are fifos: we hold stdin's only writer, so closing it stops the broker,
-# and the broker (with its timeout wrapper) is stdout's only writer, so EOF there means it is gone.
-n_brokers=0
-start_broker() {
-    if ((budget - (SECONDS - started) < 5)); then
-        echo "consumers.sh: out of time (budget ${budget}s)"
-        return 1
-    fi
-    n_brokers=$((n_brokers + 1))
-    local in="$tmp/broker$n_brokers.in" out="$tmp/broker$n_brokers.out" line="" ro
-    broker_log="$tmp/broker$n_brokers.log"
-    mkfifo "$in" "$out" || return 1
-    # Read-write opens of a fifo never block, so a broker that fails to start cannot hang us.
-    exec {broker_in}<>"$in" {broker_out}<>"$out"
-    timeout -k 5 "$((budget + 30))" "$mb" --port 0 --seed 42 --exit-on-stdin-close \
-        --log-level debug "$@" <"$in" >"$out" 2>"$broker_log" {broker_in}>&- {broker_out}>&- &
-    broker_pid=$!
-    read -r -t 10 -u "$broker_out" line
-    exec {ro}<"$out"
-    exec {broker_out}>&-
-    broker_out=$ro
-    case $line in
-    bootstrap=127.0.0.1:*) BS=${line#bootstrap=}; return 0 ;;
-    esac
-    echo "mockbroker $*: no bootstrap line on stdout (got '$line')"
-    return 1
-}
-
-# stop_broker: closes the broker's stdin; it must then exit 0 on its own within 10 s.
-stop_broker() {
-    [ -n "$broker_pid" ] || return 0
-    local st
-    exec {broker_in}>&-
-    while :; do             # to EOF (exited) or 10 s of silence (still running)
-        read -r -t 10 -u "$broker_out" _
-        st=$?
-        ((st == 0)) || break
-    done
-    exec {broker_out}<&-
-    if ((st > 128)); then
-        echo "mockbroker still running 10 s after its stdin closed: killed"
-        kill "$broker_pid"
-        wait "$broker_pid"
-        broker_pid=""
-        return 1
-    fi
-    wait "$broker_pid"
-    st=$?
-    broker_pid=""
-    [ "$st" = 0 ] || { echo "mockbroker exit status $st (0 expected once stdin closes)"; return 1; }
-}
-
-# What the broker received: "ApiVersions v3, Metadata v4, ..." (first-seen order).
-requests_seen() {
-    sed -n 's/.*conn [0-9]*: \(.*\) v\([0-9]*\) correlation id.*/\1 v\2/p' "$1" |
-        awk '!seen[$0]++' | paste -sd, - | sed 's/,/, /g'
-}
+keep=${CONSUMERS_KEEP:-0}
+me=consumers.sh
+# shellcheck source=tests/interop/broker.sh
+. tests/interop/broker.sh
 
 groups=tests/interop/groups.py
 passed=0
