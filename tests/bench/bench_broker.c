@@ -32,6 +32,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "tests/bench/common/proc.h"
 #include "lib/batch.h"
 #include "lib/compress.h"
 #include "lib/proto/apis.h"
@@ -94,89 +95,7 @@ static void fill_text(uint8_t *p, size_t n, uint64_t *x)
             p[i++] = (uint8_t)*w;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, int n)
-{
-    double s[MAX_RUNS];
-    memcpy(s, v, sizeof(double) * (size_t)n);
-    qsort(s, (size_t)n, sizeof(double), cmp_double);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 /* --- /proc ---------------------------------------------------------------------------------- */
-
-/* User plus system CPU seconds of the process from /proc/PID/stat, in clock ticks (10 ms). */
-static double proc_stat_cpu_s(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    /* The command name may hold spaces and parentheses: the fields start after the last ')'.
-     * utime and stime are fields 14 and 15, the 12th and 13th after it. */
-    char *p = strrchr(buf, ')');
-    unsigned long ut, st;
-    if (p == NULL || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-                            &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* CPU seconds the process's threads have run, or -1. The schedulers' nanosecond counts
- * (/proc/PID/task/TID/schedstat) when the kernel keeps them: a run of librdkafka's mock takes
- * only a few of /proc/PID/stat's 10 ms ticks. Both brokers keep their threads for the whole
- * run, so no thread's time is lost by exiting between two readings. */
-static double proc_cpu_s(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return -1;
-    double total = 0;
-    bool ok = true;
-    struct dirent *e;
-    while (ok && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char file[320];
-        unsigned long long ns;
-        snprintf(file, sizeof(file), "/proc/%d/task/%s/schedstat", (int)pid, e->d_name);
-        FILE *f = fopen(file, "r");
-        ok = f != NULL && fscanf(f, "%llu", &ns) == 1;
-        if (f)
-            fclose(f);
-        total += ok ? (double)ns / 1e9 : 0;
-    }
-    closedir(d);
-    return ok ? total : proc_stat_cpu_s(pid);
-}
-
-/* Resident set size in bytes, or -1. */
-static double proc_rss(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    double rss = -1;
-    long kb;
-    while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            rss = (double)kb * 1024;
-    fclose(f);
-    return rss;
-}
 
 /* --- the brokers' processes ----------------------------------------------------------------- */
 
@@ -566,8 +485,8 @@ static struct result blast(const struct broker *b, struct frames *fr, int64_t re
             failed = true;
         }
     }
-    res.rss_before = proc_rss(b->pid);
-    double cpu0 = proc_cpu_s(b->pid), self0 = self_cpu_s();
+    res.rss_before = bench_proc_rss(b->pid);
+    double cpu0 = bench_proc_cpu_s(b->pid), self0 = self_cpu_s();
     double t0 = now_s(), deadline = t0 + BLAST_MS / 1e3;
     int64_t answered = 0;
     while (!failed && answered < requests) {
@@ -596,9 +515,9 @@ static struct result blast(const struct broker *b, struct frames *fr, int64_t re
         }
     }
     res.secs = now_s() - t0;
-    res.cpu_s = proc_cpu_s(b->pid) - cpu0;
+    res.cpu_s = bench_proc_cpu_s(b->pid) - cpu0;
     res.client_cpu_s = self_cpu_s() - self0;
-    res.rss_after = proc_rss(b->pid);
+    res.rss_after = bench_proc_rss(b->pid);
     res.batch_bytes = (double)res.records / BATCH_RECORDS * (double)fr->batch_bytes;
     if (errors)
         fprintf(stderr, "bench_broker: blaster: %" PRId64 " requests failed\n", errors);
@@ -672,7 +591,7 @@ static struct result produce(const struct broker *b, const uint8_t *pool)
         goto done;
     }
 
-    double cpu0 = proc_cpu_s(b->pid), self0 = self_cpu_s();
+    double cpu0 = bench_proc_cpu_s(b->pid), self0 = self_cpu_s();
     double t0 = now_s(), deadline = t0 + PRODUCE_MS / 1e3;
     for (int64_t i = 0; i < PRODUCE_MSGS;) {
         const uint8_t *v = pool + (size_t)(i % PAYLOAD_POOL) * RECORD_BYTES;
@@ -692,7 +611,7 @@ static struct result produce(const struct broker *b, const uint8_t *pool)
     }
     err = rd_kafka_flush(rk, ms_left(deadline));
     res.secs = now_s() - t0;
-    res.cpu_s = proc_cpu_s(b->pid) - cpu0;
+    res.cpu_s = bench_proc_cpu_s(b->pid) - cpu0;
     res.client_cpu_s = self_cpu_s() - self0;
     res.records = d.delivered;
     res.batch_bytes = (double)d.delivered * RECORD_BYTES;
@@ -879,8 +798,9 @@ int main(int argc, char **argv)
     }
     if (n_blast)
         printf("  median ours/theirs: records/s %.2fx, CPU per record %.2fx; "
-               "keep/theirs: %.2fx, %.2fx\n\n", median(brate[0], n_blast),
-               median(bcpu[0], n_blast), median(brate[1], n_blast), median(bcpu[1], n_blast));
+               "keep/theirs: %.2fx, %.2fx\n\n", bench_median(brate[0], n_blast),
+               bench_median(bcpu[0], n_blast), bench_median(brate[1], n_blast),
+               bench_median(bcpu[1], n_blast));
 
     printf("2. librdkafka %s producer: %d messages of %d bytes, null keys, acks=1,\n"
            "   linger.ms=5, other settings default; the clock starts once the topic's metadata\n"
@@ -900,7 +820,7 @@ int main(int argc, char **argv)
     }
     if (n_prod)
         printf("  median ours/theirs: msgs/s %.2fx, CPU per message %.2fx\n\n",
-               median(prate, n_prod), median(pcpu, n_prod));
+               bench_median(prate, n_prod), bench_median(pcpu, n_prod));
 
     printf("3. memory: a broker's RSS growth over a blaster run / the batch bytes it "
            "acknowledged\n");
@@ -910,7 +830,7 @@ int main(int argc, char **argv)
         enum side s = mem_order[j];
         if (n_mem[s] == 0)
             continue;
-        double m = median(mem[s], n_mem[s]);
+        double m = bench_median(mem[s], n_mem[s]);
         printf("  %-6s %.2fx: %4.0f MB per million records stored (their batches: %.0f MB)%s\n",
                side_name[s], m, mb(m * per_m), mb(per_m),
                s == OURS_KEEP ? "" : "; bounded by retention");
@@ -920,23 +840,24 @@ int main(int argc, char **argv)
     printf("\nsummary: medians over %d rounds, %.0f s, load now %s\n", runs, now_s() - start, ld);
     printf("  %-42s %8s  %-9s %s\n", "measure", "median", "goal", "result");
     if (n_blast) {
-        double m = median(brate[0], n_blast);
+        double m = bench_median(brate[0], n_blast);
         printf("  %-42s %7.2fx  %-9s %s\n", "1. blaster records/s, ours/theirs", m, ">= 1.5x",
                verdict(m >= 1.5));
-        printf("  %-42s %7.2fx  %-9s %s\n", "   the same, keep/theirs", median(brate[1], n_blast),
+        printf("  %-42s %7.2fx  %-9s %s\n", "   the same, keep/theirs",
+               bench_median(brate[1], n_blast),
                "", "(info)");
         printf("  %-42s %7.2fx  %-9s %s\n", "   broker CPU per record, ours/theirs",
-               median(bcpu[0], n_blast), "", "(info)");
+               bench_median(bcpu[0], n_blast), "", "(info)");
     }
     if (n_prod) {
-        double m = median(prate, n_prod), c = median(pcpu, n_prod);
+        double m = bench_median(prate, n_prod), c = bench_median(pcpu, n_prod);
         printf("  %-42s %7.2fx  %-9s %s\n", "2. producer msgs/s, ours/theirs", m, ">= 1.0x",
                verdict(m >= 1.0));
         printf("  %-42s %7.2fx  %-9s %s\n", "   broker CPU per message, ours/theirs", c,
                "<= 0.67x", verdict(c <= 0.67));
     }
     if (n_mem[OURS_KEEP]) {
-        double m = median(mem[OURS_KEEP], n_mem[OURS_KEEP]);
+        double m = bench_median(mem[OURS_KEEP], n_mem[OURS_KEEP]);
         printf("  %-42s %7.2fx  %-9s %s\n", "3. keep: RSS growth / batch bytes stored", m,
                "<= 1.3x", verdict(m <= 1.3));
     }

@@ -38,6 +38,7 @@
 
 #include "producer/kproducer.h"
 #include "producer/loadgen.h"
+#include "tests/bench/common/proc.h"
 
 #define TOPIC "load"
 #define VALUE_BYTES 100
@@ -84,70 +85,6 @@ static void loadavg(char *out, size_t size)
 }
 
 /* --- the broker's process, from /proc --------------------------------------------------------- */
-
-/* utime + stime from /proc/PID/stat, in clock ticks: the fallback when schedstat is missing. */
-static double stat_cpu_s(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    /* The command name may hold spaces and parentheses: count fields after the last ')'. */
-    char *p = strrchr(buf, ')');
-    unsigned long ut, st;
-    if (p == NULL || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-                            &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* CPU seconds of all the broker's threads (nanosecond schedstat), or -1. */
-static double proc_cpu_s(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return -1;
-    double total = 0;
-    bool ok = true;
-    struct dirent *e;
-    while (ok && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char file[320];
-        unsigned long long ns;
-        snprintf(file, sizeof(file), "/proc/%d/task/%s/schedstat", (int)pid, e->d_name);
-        FILE *f = fopen(file, "r");
-        ok = f != NULL && fscanf(f, "%llu", &ns) == 1;
-        if (f)
-            fclose(f);
-        total += ok ? (double)ns / 1e9 : 0;
-    }
-    closedir(d);
-    return ok ? total : stat_cpu_s(pid);
-}
-
-/* Resident set size in bytes, or -1. */
-static double proc_rss(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    double rss = -1;
-    long kb;
-    while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            rss = (double)kb * 1024;
-    fclose(f);
-    return rss;
-}
 
 /* Open sockets of the process (its listeners included), or -1. */
 static int proc_sockets(pid_t pid)
@@ -557,7 +494,7 @@ static int64_t run_schedule(struct load *l, const struct opts *o, struct event_b
     double next = kp_arrival_next(&gen);     /* ns after t0 */
     int64_t i = 0, last_produced = 0;
     int next_sample = 1;
-    double bcpu = proc_cpu_s(b->pid), cpu = self_cpu_s();
+    double bcpu = bench_proc_cpu_s(b->pid), cpu = self_cpu_s();
     l->t0 = now_ns();
     *max_lag_ms = 0;
     for (;;) {
@@ -587,10 +524,10 @@ static int64_t run_schedule(struct load *l, const struct opts *o, struct event_b
         now = now_ns() - l->t0;
         if (now >= (int64_t)next_sample * 1000000000 || (done && next_sample <= o->duration)) {
             struct second *s = &l->sec[next_sample - 1];
-            double bc = proc_cpu_s(b->pid), c = self_cpu_s();
+            double bc = bench_proc_cpu_s(b->pid), c = self_cpu_s();
             s->lag_ms = !done && next < (double)now ? ((double)now - next) / 1e6 : 0;
             s->outq = outq_all(l);
-            s->rss = proc_rss(b->pid);
+            s->rss = bench_proc_rss(b->pid);
             s->broker_cpu = bc - bcpu;
             s->self_cpu = c - cpu;
             bcpu = bc;
@@ -804,12 +741,12 @@ int main(int argc, char **argv)
                "holds %d sockets\n(its listeners included)\n\n", l->n_prod, up, sockets);
         printf("  %5s %10s %10s %8s %8s %8s %7s %7s\n", "sec", "produced/s", "deliv'd/s",
                "lag ms", "outq", "RSS MiB", "broker", "load");
-        broker_cpu0 = proc_cpu_s(b.pid);
+        broker_cpu0 = bench_proc_cpu_s(b.pid);
         cpu0 = self_cpu_s();
         last_produced = run_schedule(l, &o, base, wake, pool, &b, &max_lag_ms);
         ran = true;
         drained = drain(l, base, wake);
-        broker_cpu1 = proc_cpu_s(b.pid);
+        broker_cpu1 = bench_proc_cpu_s(b.pid);
         cpu1 = self_cpu_s();
         unreported = outq_all(l);
         if (!drained)

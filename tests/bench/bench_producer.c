@@ -32,6 +32,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "tests/bench/common/proc.h"
 #include "lib/batch.h"
 #include "lib/compress.h"
 #include "producer/kproducer.h"
@@ -116,69 +117,7 @@ static double batch_ratio(const uint8_t *pool, int n, int codec)
     return len[0] && len[1] ? (double)len[1] / (double)len[0] : -1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, int n)
-{
-    double s[MAX_RUNS];
-    memcpy(s, v, sizeof(double) * (size_t)n);
-    qsort(s, (size_t)n, sizeof(double), cmp_double);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 /* --- the broker's CPU time -------------------------------------------------------------------- */
-
-/* From /proc/PID/stat, in 10 ms ticks: the fallback. */
-static double stat_cpu_s(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    /* utime and stime are the 12th and 13th fields after the command name's closing ')'. */
-    char *p = strrchr(buf, ')');
-    unsigned long ut, st;
-    if (p == NULL || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-                            &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* Nanosecond run times of every thread (schedstat), summed; the broker keeps its threads for
- * the whole run, so none is lost between two readings. -1 if /proc cannot tell. */
-static double broker_cpu_s(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return -1;
-    double total = 0;
-    bool ok = true;
-    struct dirent *e;
-    while (ok && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char file[320];
-        unsigned long long ns;
-        snprintf(file, sizeof(file), "/proc/%d/task/%s/schedstat", (int)pid, e->d_name);
-        FILE *f = fopen(file, "r");
-        ok = f != NULL && fscanf(f, "%llu", &ns) == 1;
-        if (f)
-            fclose(f);
-        total += ok ? (double)ns / 1e9 : 0;
-    }
-    closedir(d);
-    return ok ? total : stat_cpu_s(pid);
-}
 
 /* --- bin/mockbroker --------------------------------------------------------------------------- */
 
@@ -685,12 +624,12 @@ static struct result run_one(enum side side, const struct row *row, const struct
     if (ok) {
         c.t.hist = h;
         int64_t n = row->latency ? (int64_t)(pl->lat_secs * LAT_RATE) : pl->msgs;
-        double bcpu0 = broker_cpu_s(b.pid), cpu0 = self_cpu_s();
+        double bcpu0 = bench_proc_cpu_s(b.pid), cpu0 = self_cpu_s();
         int64_t t0 = now_ns();
         ok = row->latency ? run_latency(&c, pool, n, round_seed) : run_throughput(&c, pool, n);
         res.secs = (double)(now_ns() - t0) / 1e9;
         res.cpu_s = self_cpu_s() - cpu0;
-        res.broker_cpu_s = broker_cpu_s(b.pid) - bcpu0;
+        res.broker_cpu_s = bench_proc_cpu_s(b.pid) - bcpu0;
         res.msgs = c.t.delivered;
         if (h && h->n) {
             res.p50_ms = h_quantile_ms(h, 0.50);
@@ -799,7 +738,7 @@ static void row_stats_print(const struct row_stats *s, const struct row *row)
         printf("     %-39s", me->name);
         for (int sd = 0; sd < 2; sd++) {
             if (s->n_side[sd])
-                printf(" %9.*f", me->decimals, median(s->side[sd][m], s->n_side[sd]));
+                printf(" %9.*f", me->decimals, bench_median(s->side[sd][m], s->n_side[sd]));
             else
                 printf(" %9s", "-");
         }
@@ -807,7 +746,7 @@ static void row_stats_print(const struct row_stats *s, const struct row *row)
             printf("\n");
             continue;
         }
-        double ratio = median(s->ratio[m], s->n);
+        double ratio = bench_median(s->ratio[m], s->n);
         if (me->goal == 0)
             printf(" %6.2fx  %-8s (info)\n", ratio, "");
         else
