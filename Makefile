@@ -48,7 +48,8 @@ $(B)/bench/%:      $(B)/tests/bench/%.o $(B)/tests/bench/common/proc.o $(LIBS) \
                    ; $(LINK) $(LDLIBS) -lrdkafka -lm
 # Our encoding of every sample message, for tests/scripts/tshark.sh.
 $(B)/tests/genframes: $(B)/tests/tools/genframes.o $(B)/tests/samples.o $(B)/tests/samples_a.o \
-                      $(B)/tests/samples_b.o $(B)/tests/samples_c.o $(B)/libkwire.a \
+                      $(B)/tests/samples_b.o $(B)/tests/samples_c.o $(B)/tests/samples_d.o \
+                      $(B)/libkwire.a \
                       ; $(LINK) $(LDLIBS)
 $(B)/fuzz/%:       $(B)/tests/fuzz/%.o $(LIBS)            ; $(LINK) -fsanitize=fuzzer $(LDLIBS)
 # The producer against librdkafka's mock cluster (tests/scripts/producer_interop.sh).

@@ -2,9 +2,12 @@
 
 #include <stddef.h>
 
+#include "lib/proto/add_offsets_to_txn.h"
+#include "lib/proto/add_partitions_to_txn.h"
 #include "lib/proto/api_versions.h"
 #include "lib/proto/create_topics.h"
 #include "lib/proto/delete_topics.h"
+#include "lib/proto/end_txn.h"
 #include "lib/proto/describe_groups.h"
 #include "lib/proto/fetch.h"
 #include "lib/proto/find_coordinator.h"
@@ -19,6 +22,7 @@
 #include "lib/proto/offset_fetch.h"
 #include "lib/proto/produce.h"
 #include "lib/proto/sync_group.h"
+#include "lib/proto/txn_offset_commit.h"
 
 /* The protocol's own names, for logs and kdump. */
 #define NAME_PRODUCE "Produce"
@@ -38,6 +42,10 @@
 #define NAME_SYNC_GROUP "SyncGroup"
 #define NAME_DESCRIBE_GROUPS "DescribeGroups"
 #define NAME_LIST_GROUPS "ListGroups"
+#define NAME_ADD_PARTITIONS_TO_TXN "AddPartitionsToTxn"
+#define NAME_ADD_OFFSETS_TO_TXN "AddOffsetsToTxn"
+#define NAME_END_TXN "EndTxn"
+#define NAME_TXN_OFFSET_COMMIT "TxnOffsetCommit"
 
 #define X(key, CONST, name, min, max, flex) \
     { key, NAME_##CONST, min, max, flex, &kw_##name##_req_schema, &kw_##name##_resp_schema },
