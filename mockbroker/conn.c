@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 /* Back-pressure: stop reading a connection while this much output waits for a slow reader;
  * resume below half. */
@@ -21,6 +22,8 @@
 /* Reads go into a per-connection buffer of this size, one recv() per readable event; frames
  * larger than what is left of it are read straight into their own allocation. */
 #define RBUF_SIZE (64u << 10)
+/* While a large frame is being read, at most this much of what follows it goes into rbuf. */
+#define BIG_TAIL (4u << 10)
 
 static void conn_readable(evutil_socket_t fd, short what, void *arg);
 static int take_frames(struct mb__conn *conn);
@@ -517,16 +520,28 @@ static void conn_readable(evutil_socket_t fd, short what, void *arg)
     if (!conn->reading)
         return;                 /* stopped within this loop iteration */
     if (conn->big) {
+        /* The rest of the frame goes straight into it, and what follows into rbuf, in one
+         * call. Only a little of what follows: each byte read into rbuf is copied again into
+         * its own frame, while the next frame's size, once known, lets it be read in place. */
         struct mb__frame *f = conn->big;
-        n = recv(fd, f->data + conn->big_got, f->len - conn->big_got, 0);
+        size_t tail = RBUF_SIZE - conn->rlen;
+        struct iovec iov[2] = {
+            { f->data + conn->big_got, f->len - conn->big_got },
+            { conn->rbuf + conn->rlen, tail < BIG_TAIL ? tail : BIG_TAIL },
+        };
+        n = readv(fd, iov, 2);
         if (n > 0) {
-            conn->big_got += (size_t)n;
+            size_t into = iov[0].iov_len < (size_t)n ? iov[0].iov_len : (size_t)n;
+            conn->big_got += into;
+            conn->rlen += (size_t)n - into;
             if (conn->big_got < f->len)
                 return;
             conn->big = NULL;
             if (mb__dispatch(conn, f) < 0)
                 return;
             mb__conn_update(conn);
+            if (conn->rlen && take_frames(conn) == 0)
+                mb__conn_update(conn);
             return;
         }
     } else {

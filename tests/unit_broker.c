@@ -585,6 +585,83 @@ static void test_fifty_pipelined_requests_are_answered_in_order(void)
     mb_cluster_destroy(c);
 }
 
+/* Frames larger than the read buffer are read straight into their own memory, with only the
+ * start of what follows read ahead: pipelined big and small requests of many sizes, some
+ * cut so that the next size prefix straddles two reads, must each be answered in order and
+ * stored whole. */
+static void test_pipelined_large_and_small_frames_are_each_stored_and_answered(void)
+{
+    struct mb_cluster *c = start(1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(mb_topic_create(c, "t", 1, 1, NULL, 0), 0);
+    struct kc_conn k;
+    CU_ASSERT_EQUAL(connect_to(&k, c, 1), 0);
+    static const int counts[] = { 9000, 1, 14000, 3, 7000, 6500, 2, 20000, 1, 8000 };
+    enum { N = sizeof(counts) / sizeof(counts[0]) };
+    struct kw_buf out, batch;
+    kw_buf_init(&out);
+    kw_buf_init(&batch);
+    struct kw_metadata_req md = { .n_topics = -1 };
+    int64_t total = 0;
+    for (int i = 0; i < N; i++) {
+        kw_buf_reset(&batch);
+        kc_batch(&batch, KW_CODEC_NONE, -1, -1, -1, (int)total, counts[i], 1000);
+        total += counts[i];
+        struct kw_produce_req_partition part = {
+            .index = 0, .records = { batch.data, (int32_t)batch.len },
+        };
+        struct kw_produce_req_topic topic = {
+            .name = kw_str_c("t"), .n_partition_data = 1, .partition_data = &part,
+        };
+        struct kw_produce_req req = {
+            .transactional_id = KW_STR_NULL, .acks = 1, .timeout_ms = 30000,
+            .n_topic_data = 1, .topic_data = &topic,
+        };
+        kc_encode(&out, KW_API_PRODUCE, 7, k.next_correlation_id++, k.client_id, &req);
+        kc_encode(&out, KW_API_METADATA, 1, k.next_correlation_id++, k.client_id, &md);
+    }
+    CU_ASSERT_EQUAL_FATAL(out.err, KW_OK);
+    CU_ASSERT(out.len > 4 * (64u << 10));
+    CU_ASSERT_EQUAL(kc_send_raw(&k, out.data, out.len, KC_WAIT_MS), (int64_t)out.len);
+    int ok = 0;
+    int64_t expect_base = 0;
+    for (int i = 0; i < N; i++) {
+        struct kw_produce_resp p;
+        struct kw_metadata_resp m;
+        int rc = kc_recv(&k, KW_API_PRODUCE, 7, 2 * i + 1, &p, KC_WAIT_MS);
+        if (rc == 0 && (p.responses[0].partition_responses[0].error_code != 0 ||
+                        p.responses[0].partition_responses[0].base_offset != expect_base))
+            rc = -1;
+        expect_base += counts[i];
+        if (rc == 0)
+            rc = kc_recv(&k, KW_API_METADATA, 1, 2 * i + 2, &m, KC_WAIT_MS);
+        if (rc != 0) {
+            fprintf(stderr, "pair %d: %d\n", i, rc);
+            break;
+        }
+        ok++;
+    }
+    CU_ASSERT_EQUAL(ok, N);
+    CU_ASSERT_EQUAL(log_end(c, "t", 0), total);
+    struct mb_records *r = mb_partition_records(c, "t", 0, 0, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(r->count, (size_t)total);
+    bool same = r->count == (size_t)total;
+    for (size_t i = 0; same && i < r->count; i += 997) {
+        char want[24];
+        int n = snprintf(want, sizeof(want), "v%zu", i);
+        same = r->records[i].offset == (int64_t)i && r->records[i].value_len == n &&
+               memcmp(r->records[i].value, want, (size_t)n) == 0;
+    }
+    CU_ASSERT(same);
+    mb_records_destroy(r);
+    CU_ASSERT(!kc_readable(&k));
+    kw_buf_release(&batch);
+    kw_buf_release(&out);
+    kc_close(&k);
+    mb_cluster_destroy(c);
+}
+
 /* --- InitProducerId -------------------------------------------------------------------------- */
 
 static int init_pid(struct kc_conn *k, int version, const char *txn, int64_t pid, int16_t epoch,
@@ -1838,6 +1915,8 @@ CU_TestInfo kwt_broker_tests[] = {
       test_a_failed_acks_0_produce_closes_the_connection },
     { "Fifty pipelined requests are answered in order",
       test_fifty_pipelined_requests_are_answered_in_order },
+    { "Pipelined large and small frames are each stored and answered in order",
+      test_pipelined_large_and_small_frames_are_each_stored_and_answered },
     { "InitProducerId hands out ids from the base with epoch 0",
       test_init_producer_id_hands_out_ids_from_the_base },
     { "InitProducerId with a transactional id bumps the epoch",

@@ -5,6 +5,8 @@
  *   1. blaster: pre-encoded Produce v7 requests pipelined over several connections;
  *   2. a librdkafka producer sending 1,000,000 messages with acks=1 and linger.ms=5;
  *   3. the memory our broker holds per stored record, from the blaster runs.
+ * Beside the blaster runs a null broker ("floor") that only reads and answers: what loopback
+ * TCP costs a broker on this machine before it looks at a byte, the part no broker can save.
  * librdkafka's mock drops a partition's oldest batches past 5 MiB, so ours is measured twice:
  * with that retention (the like-for-like comparison) and keeping everything (measure 3).
  * `bench_broker [--runs N] [--seed S]`; BIN names the directory of mockbroker (default bin).
@@ -102,8 +104,9 @@ static void fill_text(uint8_t *p, size_t n, uint64_t *x)
 /* librdkafka 2.x's mock keeps at most 5 MiB (and 100,000 batches) per partition; OURS runs with
  * the same retention so both recycle the same memory, OURS_KEEP keeps everything. */
 #define THEIR_RETENTION "5242880"
-enum side { OURS, THEIRS, OURS_KEEP };
-static const char *const side_name[] = { "ours", "theirs", "keep" };
+enum side { OURS, THEIRS, OURS_KEEP, FLOOR };
+static const char *const side_name[] = { "ours", "theirs", "keep", "floor" };
+#define SIDES 4
 
 struct broker {
     pid_t pid;
@@ -194,6 +197,7 @@ static int broker_start(struct broker *b, enum side side)
                            "off", "--topic", parts, "--retention-bytes",
                            side == OURS ? THEIR_RETENTION : "-1", NULL };
     char *const theirs[] = { "bench_broker", "--serve-rdmock", TOPIC, nparts, NULL };
+    char *const floor_[] = { "bench_broker", "--serve-null", NULL };
     fflush(stdout);
     b->pid = fork();
     if (b->pid == 0) {
@@ -203,12 +207,13 @@ static int broker_start(struct broker *b, enum side side)
         dup2(out[1], STDERR_FILENO);
         close(in[0]);
         close(out[1]);
-        if (side != THEIRS)
+        if (side == OURS || side == OURS_KEEP)
             execv(mockbroker_path, ours);
         else
-            execv(self_path, theirs);
+            execv(self_path, side == THEIRS ? theirs : floor_);
         fprintf(stderr, "bench_broker: cannot run %s: %s\n",
-                side != THEIRS ? mockbroker_path : self_path, strerror(errno));
+                side == OURS || side == OURS_KEEP ? mockbroker_path : self_path,
+                strerror(errno));
         _exit(127);
     }
     close(in[0]);
@@ -279,6 +284,104 @@ static int serve_rdmock(const char *topic, int partitions)
         rd_kafka_mock_cluster_destroy(mc);
     rd_kafka_destroy(rk);
     return err ? 1 : 0;
+}
+
+
+/* The floor under any broker here: it reads each request's size and correlation id, skips the
+ * rest unread by anything but the kernel's copy, and answers with one pre-encoded Produce v7
+ * response (partition 0, no error). Nothing is parsed, checked or kept. Its CPU per record is
+ * what loopback TCP and the system calls cost before a broker does any work of its own. */
+#define NULL_CONNS 16
+static int serve_null(void)
+{
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = { .sin_family = AF_INET };
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof(sin);
+    if (ls < 0 || bind(ls, (struct sockaddr *)&sin, sizeof(sin)) != 0 || listen(ls, 16) != 0 ||
+        getsockname(ls, (struct sockaddr *)&sin, &sl) != 0) {
+        perror("bench_broker: null broker");
+        return 1;
+    }
+    struct kw_produce_resp_partition part = { .index = 0, .log_start_offset = 0 };
+    struct kw_produce_resp_topic topic = {
+        .name = kw_str_c(TOPIC), .partition_responses = &part, .n_partition_responses = 1,
+    };
+    struct kw_produce_resp resp = { .responses = &topic, .n_responses = 1 };
+    struct kw_buf out;
+    kw_buf_init(&out);
+    size_t at = kw_reserve_i32(&out);
+    kw_put_i32(&out, 0);                /* correlation id, patched per answer */
+    kw_produce_resp_encode(&out, 7, &resp);
+    kw_patch_i32(&out, at, (int32_t)(out.len - 4));
+    if (out.err) {
+        fprintf(stderr, "bench_broker: null broker: %s\n", kw_strerror(out.err));
+        return 1;
+    }
+    printf("bootstrap=127.0.0.1:%d\n", ntohs(sin.sin_port));
+    fflush(stdout);
+
+    struct nconn {
+        int fd;
+        uint32_t left;              /* bytes of the current frame still to skip */
+        uint8_t head[12];           /* size, key, version, correlation id */
+        uint32_t head_got;
+    } conns[NULL_CONNS];
+    int n = 0;
+    static uint8_t buf[64 << 10];
+    for (;;) {
+        struct pollfd p[NULL_CONNS + 2] = {
+            { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = ls, .events = POLLIN },
+        };
+        for (int i = 0; i < n; i++)
+            p[i + 2] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
+        if (poll(p, (nfds_t)n + 2, -1) < 0 && errno != EINTR)
+            break;
+        if (p[0].revents && read(STDIN_FILENO, buf, sizeof(buf)) <= 0)
+            break;
+        if ((p[1].revents & POLLIN) && n < NULL_CONNS) {
+            int fd = accept(ls, NULL, NULL);
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+            if (fd >= 0)
+                conns[n++] = (struct nconn){ .fd = fd };
+        }
+        for (int i = 0; i < n; i++) {
+            if (!(p[i + 2].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            struct nconn *k = &conns[i];
+            ssize_t r = recv(k->fd, buf, sizeof(buf), 0);
+            if (r <= 0) {
+                close(k->fd);
+                k->fd = -1;
+                continue;
+            }
+            for (size_t pos = 0; pos < (size_t)r;) {
+                if (k->head_got < sizeof(k->head)) {
+                    k->head[k->head_got++] = buf[pos++];
+                    if (k->head_got == sizeof(k->head))
+                        k->left = kw_be32(k->head) - 8;
+                } else {
+                    size_t take = (size_t)r - pos < k->left ? (size_t)r - pos : k->left;
+                    pos += take;
+                    k->left -= (uint32_t)take;
+                }
+                if (k->head_got == sizeof(k->head) && k->left == 0) {
+                    memcpy(out.data + 4, k->head + 8, 4);
+                    if (write(k->fd, out.data, out.len) != (ssize_t)out.len)
+                        return 1;
+                    k->head_got = 0;
+                }
+            }
+        }
+        int m = 0;
+        for (int i = 0; i < n; i++)
+            if (conns[i].fd >= 0)
+                conns[m++] = conns[i];
+        n = m;
+    }
+    kw_buf_release(&out);
+    return 0;
 }
 
 /* --- 1. blaster ----------------------------------------------------------------------------- */
@@ -633,7 +736,7 @@ done:
 
 /* One run of each side on a fresh broker, in an order that keeps ours beside both others. */
 struct round {
-    struct result r[3];
+    struct result r[SIDES];
     bool ok;
 };
 
@@ -652,13 +755,13 @@ static struct result run_one(enum side side, bool blaster, struct frames *fr,
 static void run_round(struct round *rd, int i, bool blaster, struct frames *fr,
                       const uint8_t *pool)
 {
-    static const enum side even[] = { OURS_KEEP, OURS, THEIRS };
-    static const enum side odd[] = { THEIRS, OURS, OURS_KEEP };
+    static const enum side even[] = { FLOOR, OURS_KEEP, OURS, THEIRS };
+    static const enum side odd[] = { THEIRS, OURS, OURS_KEEP, FLOOR };
     const enum side *order = i % 2 ? odd : even;
     rd->ok = true;
-    for (int j = 0; j < 3; j++) {
+    for (int j = 0; j < SIDES; j++) {
         enum side s = order[j];
-        if (s == OURS_KEEP && !blaster)
+        if ((s == OURS_KEEP || s == FLOOR) && !blaster)
             continue;
         rd->r[s] = run_one(s, blaster, fr, pool);
         rd->ok = rd->ok && rd->r[s].ok;
@@ -710,6 +813,8 @@ int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--serve-rdmock") == 0)
         return serve_rdmock(argv[2], atoi(argv[3]));
+    if (argc == 2 && strcmp(argv[1], "--serve-null") == 0)
+        return serve_null();
     /* The path we were started by, rather than /proc/self/exe, which under valgrind is the
      * tool's own binary. */
     if (strchr(argv[0], '/'))
@@ -757,7 +862,8 @@ int main(int argc, char **argv)
            sysconf(_SC_NPROCESSORS_ONLN), ld);
     printf("theirs: librdkafka %s's mock cluster, which keeps at most 5 MiB per partition;\n"
            "ours:   %s --retention-bytes %s (the same);\n"
-           "keep:   %s keeping every record (retention -1, its default).\n"
+           "keep:   %s keeping every record (retention -1, its default);\n"
+           "floor:  a null broker in this program: reads each request, answers it, nothing else.\n"
            "Each: 1 broker, its own process, fresh for every run; topic \"%s\", %d partitions.\n"
            "Each round runs keep, ours, theirs or the reverse, so ours is beside both; ratios\n"
            "are taken within a round, then their median. MB/s: record batch bytes in 1,\n"
@@ -768,7 +874,7 @@ int main(int argc, char **argv)
 
     int failures = 0;
     struct round rd;
-    double brate[2][MAX_RUNS], bcpu[2][MAX_RUNS], mem[3][MAX_RUNS];
+    double brate[3][MAX_RUNS], bcpu[3][MAX_RUNS], mem[3][MAX_RUNS];
     double prate[MAX_RUNS], pcpu[MAX_RUNS];
     int n_blast = 0, n_prod = 0, n_mem[3] = { 0, 0, 0 };
 
@@ -794,6 +900,8 @@ int main(int argc, char **argv)
         print_ratio_run(i + 1, OURS_KEEP, &rd.r[OURS_KEEP], &rd.r[THEIRS], &brate[1][n_blast],
                         &bcpu[1][n_blast]);
         print_run(i + 1, THEIRS, &rd.r[THEIRS], "");
+        print_ratio_run(i + 1, FLOOR, &rd.r[FLOOR], &rd.r[THEIRS], &brate[2][n_blast],
+                        &bcpu[2][n_blast]);
         n_blast++;
     }
     if (n_blast)
@@ -848,6 +956,8 @@ int main(int argc, char **argv)
                "", "(info)");
         printf("  %-42s %7.2fx  %-9s %s\n", "   broker CPU per record, ours/theirs",
                bench_median(bcpu[0], n_blast), "", "(info)");
+        printf("  %-42s %7.2fx  %-9s %s\n", "   the same, floor/theirs",
+               bench_median(bcpu[2], n_blast), "", "(info)");
     }
     if (n_prod) {
         double m = bench_median(prate, n_prod), c = bench_median(pcpu, n_prod);
