@@ -822,13 +822,24 @@ int main(int argc, char **argv)
 
     uint64_t seed = 0x9E3779B97F4A7C15ull;
     int runs = DEFAULT_RUNS;
+    int only = -1;                  /* --blast SIDE: that side's blaster runs alone, to profile */
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
             runs = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--blast") == 0 && i + 1 < argc) {
+            i++;
+            for (int s = 0; s < SIDES; s++)
+                if (strcmp(argv[i], side_name[s]) == 0)
+                    only = s;
+            if (only < 0) {
+                fprintf(stderr, "bench_broker: --blast ours|theirs|keep|floor\n");
+                return 2;
+            }
         } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
             seed = strtoull(argv[++i], NULL, 0);
         } else {
-            fprintf(stderr, "usage: bench_broker [--runs 1..%d] [--seed S]\n", MAX_RUNS);
+            fprintf(stderr, "usage: bench_broker [--runs 1..%d] [--seed S] "
+                    "[--blast ours|theirs|keep|floor]\n", MAX_RUNS);
             return 2;
         }
     }
@@ -854,6 +865,20 @@ int main(int argc, char **argv)
         return 1;
     }
     fill_text(pool, (size_t)PAYLOAD_POOL * RECORD_BYTES, &x);
+
+    if (only >= 0) {
+        print_header("records/s");
+        int failed = 0;
+        for (int i = 0; i < runs; i++) {
+            struct result r = run_one((enum side)only, true, &fr, NULL);
+            if (r.ok)
+                print_run(i + 1, (enum side)only, &r, "");
+            failed += !r.ok;
+        }
+        frames_release(&fr);
+        free(pool);
+        return failed ? 1 : 0;
+    }
 
     char ld[64];
     load(ld, sizeof(ld));
