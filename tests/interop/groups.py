@@ -4,8 +4,8 @@ of a group, reads until it has the records it was told to expect (or stays idle 
 writes them as JSON lines {"k", "v", "p", "o"} for iop.py verify. Offsets are committed to the
 group, so a second run of the same group must read nothing that was read before.
 
-  confluent --bootstrap B --topic T --group G --expect N --out F [--idle-ms MS]
-  kafka-python --bootstrap B --topic T --group G --expect N --out F [--idle-ms MS]
+  confluent --bootstrap B --topic T --group G --expect N --out F [--idle-ms MS] [--client-id C]
+  kafka-python --bootstrap B --topic T --group G --expect N --out F [--idle-ms MS] [--client-id C]
 
 Exits 1 (reasons on stderr) on a client error or when fewer than N records arrived.
 """
@@ -31,7 +31,8 @@ def confluent(a):
     # an ordinary application would do; the second run then starts from those offsets.
     cons = Consumer({"bootstrap.servers": a.bootstrap, "group.id": a.group,
                      "auto.offset.reset": "earliest", "session.timeout.ms": 10000,
-                     "auto.commit.interval.ms": 500})
+                     "heartbeat.interval.ms": 500,
+                     "auto.commit.interval.ms": 500, "client.id": a.client_id or "rdkafka"})
     cons.subscribe([a.topic])
     rows = []
     idle_until = time.monotonic() + a.idle_ms / 1000.0
@@ -40,8 +41,13 @@ def confluent(a):
         if m is None:
             continue
         if m.error():
-            cons.close()
-            sys.exit("consumer error: %s" % m.error())
+            # librdkafka reports what it retries by itself (a coordinator still loading, a
+            # broker gone) as events; only a fatal error ends the consumer.
+            if m.error().fatal():
+                cons.close()
+                sys.exit("consumer error: %s" % m.error())
+            print("consumer event: %s" % m.error(), file=sys.stderr)
+            continue
         rows.append({"k": text(m.key()), "v": text(m.value()), "p": m.partition(),
                      "o": m.offset()})
         idle_until = time.monotonic() + a.idle_ms / 1000.0
@@ -55,7 +61,8 @@ def kafka_python(a):
                          auto_offset_reset="earliest", enable_auto_commit=True,
                          auto_commit_interval_ms=500, consumer_timeout_ms=a.idle_ms,
                          api_version_auto_timeout_ms=10000, request_timeout_ms=30000,
-                         session_timeout_ms=10000, heartbeat_interval_ms=1000)
+                         session_timeout_ms=10000, heartbeat_interval_ms=500,
+                         client_id=a.client_id or "kafka-python-2.0.2")
     rows = []
     for m in cons:
         rows.append({"k": text(m.key), "v": text(m.value), "p": m.partition, "o": m.offset})
@@ -75,6 +82,7 @@ def main():
     ap.add_argument("--expect", type=int, default=0, help="stop after N records (0: when idle)")
     ap.add_argument("--idle-ms", type=int, default=10000)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--client-id", help="the client id the broker sees (default: the client's)")
     a = ap.parse_args()
     rows = {"confluent": confluent, "kafka-python": kafka_python}[a.client](a)
     write_jsonl(a.out, rows)

@@ -1,6 +1,6 @@
 // kafkajs 2.2.4 group consumer against bin/mockbroker, for tests/scripts/consumers.sh.
 // Usage: node kafkajs_consume.js --bootstrap B --topic T --group G --expect N --out F
-//        [--idle-ms MS]
+//        [--idle-ms MS] [--client-id C]
 // Subscribes from the beginning as a member of group G, collects records until N arrived (or no
 // record came for MS milliseconds), writes them as JSON lines ({k, v, p, o}) in arrival order and
 // exits 1 if fewer than N came. Offsets are committed to the group as kafkajs does by default.
@@ -19,7 +19,7 @@ function parseArgs(argv) {
 async function main() {
     const a = parseArgs(process.argv.slice(2));
     const kafka = new Kafka({
-        clientId: 'kwire-consumers',
+        clientId: a['client-id'] || 'kwire-consumers',
         brokers: a.bootstrap.split(','),
         logLevel: logLevel.ERROR,
         retry: { retries: 3 },
@@ -31,7 +31,13 @@ async function main() {
     let wake;
     let last = Date.now();
     const done = new Promise((resolve) => { wake = resolve; });
-    consumer.on(consumer.events.CRASH, (e) => { crashed = e.payload.error; wake(); });
+    // A crash kafkajs recovers from by restarting the consumer (its answer to, say, a dead
+    // coordinator) is not the end; one it will not restart from is.
+    consumer.on(consumer.events.CRASH, (e) => {
+        if (e.payload.restart) return;
+        crashed = e.payload.error;
+        wake();
+    });
     await consumer.connect();
     try {
         await consumer.subscribe({ topic: a.topic, fromBeginning: true });
