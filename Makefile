@@ -44,7 +44,8 @@ $(BIN)/kdump:      $(B)/lib/kdump/kdump.o $(B)/libkwire.a ; $(LINK) $(LDLIBS)
 $(BIN)/mockbroker: $(B)/mockbroker/main.o $(LIBS)        ; $(LINK) $(LDLIBS)
 $(BIN)/kproducer:  $(B)/producer/cli.o $(LIBS)           ; $(LINK) $(LDLIBS)
 $(B)/tests/run:    $(TEST_SRC:%.c=$(B)/%.o) $(LIBS)      ; $(LINK) -lcunit $(LDLIBS)
-$(B)/bench/%:      $(B)/tests/bench/%.o $(B)/tests/bench/common/proc.o $(LIBS) \
+$(B)/bench/%:      $(B)/tests/bench/%.o $(B)/tests/bench/common/proc.o \
+                   $(B)/tests/bench/common/broker.o $(LIBS) \
                    ; $(LINK) $(LDLIBS) -lrdkafka -lm
 # Our encoding of every sample message, for tests/scripts/tshark.sh.
 $(B)/tests/genframes: $(B)/tests/tools/genframes.o $(B)/tests/samples.o $(B)/tests/samples_a.o \

@@ -12,7 +12,6 @@
  * `bench_broker [--runs N] [--seed S]`; BIN names the directory of mockbroker (default bin).
  * librdkafka's mock is served by this same program, run as
  * `bench_broker --serve-rdmock TOPIC PARTITIONS`. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -25,15 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "tests/bench/common/broker.h"
 #include "tests/bench/common/proc.h"
 #include "lib/batch.h"
 #include "lib/compress.h"
@@ -58,47 +55,6 @@
 #define PRODUCE_MS 90000
 #define MAX_RESPONSE (1 << 20)
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double self_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int ms_left(double deadline)
-{
-    double left = (deadline - now_s()) * 1e3;
-    return left <= 0 ? 0 : left > 1e6 ? 1000000 : (int)left + 1;
-}
-
-static uint64_t xorshift(uint64_t *x)
-{
-    *x ^= *x << 13;
-    *x ^= *x >> 7;
-    *x ^= *x << 17;
-    return *x;
-}
-
-/* Text rather than noise, as an application's records would be; neither broker compresses. */
-static void fill_text(uint8_t *p, size_t n, uint64_t *x)
-{
-    static const char *const words[] = { "order ", "id ", "customer ", "\"status\": ", "paid ",
-                                         "shipped ", "2024-10-25 ", "eur ", "17.50 ", "{ ",
-                                         "} ", "kafka ", "partition ", "3 ", "true ", "null " };
-    for (size_t i = 0; i < n;)
-        for (const char *w = words[xorshift(x) % 16]; *w && i < n; w++)
-            p[i++] = (uint8_t)*w;
-}
-
-/* --- /proc ---------------------------------------------------------------------------------- */
-
 /* --- the brokers' processes ----------------------------------------------------------------- */
 
 /* librdkafka 2.x's mock keeps at most 5 MiB (and 100,000 batches) per partition; OURS runs with
@@ -108,86 +64,13 @@ enum side { OURS, THEIRS, OURS_KEEP, FLOOR };
 static const char *const side_name[] = { "ours", "theirs", "keep", "floor" };
 #define SIDES 4
 
-struct broker {
-    pid_t pid;
-    int in_fd;                      /* its stdin: closing it tells it to exit */
-    int out_fd;                     /* its stdout, where the bootstrap line comes */
-    char bootstrap[256];
-    int port;                       /* of the first broker in bootstrap */
-    char log[4096];                 /* the start of its output after that line */
-    size_t log_len;
-};
-
 static char mockbroker_path[4096];
-static const char *self_path = "/proc/self/exe";
-
-static void set_cloexec(int fd)
-{
-    fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
-}
-
-/* Keeps the start of what the broker printed, for when a run fails. */
-static void broker_log(struct broker *b, const char *p, size_t n)
-{
-    size_t room = sizeof(b->log) - 1 - b->log_len;
-    n = n < room ? n : room;
-    memcpy(b->log + b->log_len, p, n);
-    b->log_len += n;
-    b->log[b->log_len] = 0;
-}
-
-/* Stops the broker, and shows what it printed if show. */
-static void broker_stop(struct broker *b, bool show)
-{
-    if (b->pid <= 0)
-        return;
-    if (b->in_fd >= 0)
-        close(b->in_fd);
-    /* Its stdout reaches end of file when it exits. */
-    double deadline = now_s() + STOP_MS / 1e3;
-    bool gone = false;
-    while (!gone && b->out_fd >= 0) {
-        struct pollfd p = { .fd = b->out_fd, .events = POLLIN };
-        int n = poll(&p, 1, ms_left(deadline));
-        if (n <= 0 && (n == 0 || errno != EINTR))
-            break;
-        char buf[512];
-        ssize_t r = read(b->out_fd, buf, sizeof(buf));
-        if (r > 0)
-            broker_log(b, buf, (size_t)r);
-        gone = r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN);
-    }
-    if (!gone) {
-        fprintf(stderr, "bench_broker: broker %d did not exit in %d ms: killing it\n",
-                (int)b->pid, STOP_MS);
-        kill(b->pid, SIGKILL);
-    }
-    waitpid(b->pid, NULL, 0);
-    if (b->out_fd >= 0)
-        close(b->out_fd);
-    if (show && b->log_len)
-        fprintf(stderr, "bench_broker: the broker said:\n%s%s", b->log,
-                b->log[b->log_len - 1] == '\n' ? "" : "\n");
-    b->pid = -1;
-    b->in_fd = b->out_fd = -1;
-}
+static char *self_path = "/proc/self/exe";
 
 /* Starts ours (bin/mockbroker) or theirs (this program serving librdkafka's mock) with topic
  * TOPIC of PARTITIONS partitions, and reads its bootstrap line. Returns 0 or -1 (said why). */
-static int broker_start(struct broker *b, enum side side)
+static int broker_start(struct bench_broker *b, enum side side)
 {
-    int in[2], out[2];
-    b->pid = -1;
-    b->in_fd = b->out_fd = -1;
-    b->log_len = 0;
-    b->log[0] = 0;
-    if (pipe(in) != 0 || pipe(out) != 0) {
-        perror("bench_broker: pipe");
-        return -1;
-    }
-    /* A later broker must not inherit this one's stdin, or closing ours would not stop it. */
-    set_cloexec(in[1]);
-    set_cloexec(out[0]);
     char parts[16];
     snprintf(parts, sizeof(parts), "%s:%d", TOPIC, PARTITIONS);
     char nparts[16];
@@ -196,63 +79,12 @@ static int broker_start(struct broker *b, enum side side)
                            "--exit-on-stdin-close", "--log-level", "error", "--auto-create",
                            "off", "--topic", parts, "--retention-bytes",
                            side == OURS ? THEIR_RETENTION : "-1", NULL };
-    char *const theirs[] = { "bench_broker", "--serve-rdmock", TOPIC, nparts, NULL };
-    char *const floor_[] = { "bench_broker", "--serve-null", NULL };
-    fflush(stdout);
-    b->pid = fork();
-    if (b->pid == 0) {
-        /* Its log joins its stdout after the bootstrap line, shown only if the run fails. */
-        dup2(in[0], STDIN_FILENO);
-        dup2(out[1], STDOUT_FILENO);
-        dup2(out[1], STDERR_FILENO);
-        close(in[0]);
-        close(out[1]);
-        if (side == OURS || side == OURS_KEEP)
-            execv(mockbroker_path, ours);
-        else
-            execv(self_path, side == THEIRS ? theirs : floor_);
-        fprintf(stderr, "bench_broker: cannot run %s: %s\n",
-                side == OURS || side == OURS_KEEP ? mockbroker_path : self_path,
-                strerror(errno));
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    b->in_fd = in[1];
-    b->out_fd = out[0];
-    if (b->pid < 0) {
-        perror("bench_broker: fork");
-        broker_stop(b, false);
-        return -1;
-    }
-
-    char line[512];
-    size_t len = 0;
-    double deadline = now_s() + START_MS / 1e3;
-    while (len < sizeof(line) - 1 && memchr(line, '\n', len) == NULL) {
-        struct pollfd p = { .fd = b->out_fd, .events = POLLIN };
-        if (poll(&p, 1, ms_left(deadline)) <= 0)
-            break;
-        ssize_t r = read(b->out_fd, line + len, sizeof(line) - 1 - len);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-    }
-    line[len] = 0;
-    char *nl = strchr(line, '\n');
-    if (nl)
-        broker_log(b, nl + 1, len - (size_t)(nl + 1 - line));
-    char host[64];
-    int port;
-    if (sscanf(line, "bootstrap=%255[^,\n]", b->bootstrap) != 1 ||
-        sscanf(b->bootstrap, "%63[^:]:%d", host, &port) != 2 || port <= 0 || port > 65535) {
-        fprintf(stderr, "bench_broker: %s broker printed no bootstrap line within %d ms "
-                "(got \"%.*s\")\n", side_name[side], START_MS, (int)strcspn(line, "\n"), line);
-        broker_stop(b, true);
-        return -1;
-    }
-    b->port = port;
-    return 0;
+    char *const theirs[] = { self_path, "--serve-rdmock", TOPIC, nparts, NULL };
+    char *const floor_[] = { self_path, "--serve-null", NULL };
+    char name[32];
+    snprintf(name, sizeof(name), "%s broker", side_name[side]);
+    char *const *argv = side == THEIRS ? theirs : side == FLOOR ? floor_ : ours;
+    return bench_broker_start(b, "bench_broker", name, argv, START_MS, false);
 }
 
 /* librdkafka's mock cluster, served until stdin reaches end of file. */
@@ -409,7 +241,7 @@ static int frames_build(struct frames *fr, uint64_t seed)
             kw_buf_init(b);
             if (rc != KW_OK)
                 continue;
-            fill_text(values, (size_t)BATCH_RECORDS * RECORD_BYTES, &x);
+            bench_fill_text(values, (size_t)BATCH_RECORDS * RECORD_BYTES, &x);
             struct kw_batch_builder bb;
             kw_buf_reset(&batch);
             rc = kw_batch_builder_begin(&bb, &batch, NULL, KW_CODEC_NONE, 0);
@@ -571,7 +403,7 @@ static int blast_write(struct bconn *k, struct frames *fr, int c)
     return 0;
 }
 
-static struct result blast(const struct broker *b, struct frames *fr, int64_t records)
+static struct result blast(const struct bench_broker *b, struct frames *fr, int64_t records)
 {
     struct result res = { .ok = false };
     struct bconn k[CONNS];
@@ -589,8 +421,9 @@ static struct result blast(const struct broker *b, struct frames *fr, int64_t re
         }
     }
     res.rss_before = bench_proc_rss(b->pid);
-    double cpu0 = bench_proc_cpu_s(b->pid), self0 = self_cpu_s();
-    double t0 = now_s(), deadline = t0 + BLAST_MS / 1e3;
+    double cpu0 = bench_proc_cpu_s(b->pid), self0 = bench_self_cpu_s();
+    double t0 = bench_now_s();
+    int64_t deadline = bench_now_ns() + (int64_t)BLAST_MS * 1000000;
     int64_t answered = 0;
     while (!failed && answered < requests) {
         struct pollfd p[CONNS];
@@ -599,7 +432,7 @@ static struct result blast(const struct broker *b, struct frames *fr, int64_t re
                              (k[c].sent < k[c].quota && k[c].sent - k[c].answered < WINDOW);
             p[c] = (struct pollfd){ .fd = k[c].fd, .events = POLLIN | (can_write ? POLLOUT : 0) };
         }
-        int n = poll(p, CONNS, ms_left(deadline));
+        int n = poll(p, CONNS, bench_ms_left(deadline));
         if (n < 0 && errno != EINTR) {
             fprintf(stderr, "bench_broker: blaster: poll: %s\n", strerror(errno));
             failed = true;
@@ -617,9 +450,9 @@ static struct result blast(const struct broker *b, struct frames *fr, int64_t re
                 failed = blast_write(&k[c], fr, c) != 0;
         }
     }
-    res.secs = now_s() - t0;
+    res.secs = bench_now_s() - t0;
     res.cpu_s = bench_proc_cpu_s(b->pid) - cpu0;
-    res.client_cpu_s = self_cpu_s() - self0;
+    res.client_cpu_s = bench_self_cpu_s() - self0;
     res.rss_after = bench_proc_rss(b->pid);
     res.batch_bytes = (double)res.records / BATCH_RECORDS * (double)fr->batch_bytes;
     if (errors)
@@ -662,7 +495,7 @@ static bool conf_set(rd_kafka_conf_t *conf, const char *k, const char *v)
 }
 
 /* Sends PRODUCE_MSGS messages; the clock starts once the topic's metadata is known. */
-static struct result produce(const struct broker *b, const uint8_t *pool)
+static struct result produce(const struct bench_broker *b, const uint8_t *pool)
 {
     struct result res = { .ok = false };
     struct dr_count d = { 0 };
@@ -694,8 +527,9 @@ static struct result produce(const struct broker *b, const uint8_t *pool)
         goto done;
     }
 
-    double cpu0 = bench_proc_cpu_s(b->pid), self0 = self_cpu_s();
-    double t0 = now_s(), deadline = t0 + PRODUCE_MS / 1e3;
+    double cpu0 = bench_proc_cpu_s(b->pid), self0 = bench_self_cpu_s();
+    double t0 = bench_now_s();
+    int64_t deadline = bench_now_ns() + (int64_t)PRODUCE_MS * 1000000;
     for (int64_t i = 0; i < PRODUCE_MSGS;) {
         const uint8_t *v = pool + (size_t)(i % PAYLOAD_POOL) * RECORD_BYTES;
         if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)v,
@@ -705,17 +539,17 @@ static struct result produce(const struct broker *b, const uint8_t *pool)
             continue;
         }
         err = rd_kafka_last_error();
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || ms_left(deadline) == 0) {
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || bench_ms_left(deadline) == 0) {
             fprintf(stderr, "bench_broker: producer: produce: %s\n",
                     err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? "timed out" : rd_kafka_err2str(err));
             goto done;
         }
         rd_kafka_poll(rk, 5);
     }
-    err = rd_kafka_flush(rk, ms_left(deadline));
-    res.secs = now_s() - t0;
+    err = rd_kafka_flush(rk, bench_ms_left(deadline));
+    res.secs = bench_now_s() - t0;
     res.cpu_s = bench_proc_cpu_s(b->pid) - cpu0;
-    res.client_cpu_s = self_cpu_s() - self0;
+    res.client_cpu_s = bench_self_cpu_s() - self0;
     res.records = d.delivered;
     res.batch_bytes = (double)d.delivered * RECORD_BYTES;
     if (err)
@@ -743,12 +577,12 @@ struct round {
 static struct result run_one(enum side side, bool blaster, struct frames *fr,
                              const uint8_t *pool)
 {
-    struct broker b;
+    struct bench_broker b;
     struct result res = { .ok = false };
     if (broker_start(&b, side) != 0)
         return res;
     res = blaster ? blast(&b, fr, BLAST_RECORDS) : produce(&b, pool);
-    broker_stop(&b, !res.ok);
+    bench_broker_stop(&b, STOP_MS, !res.ok);
     return res;
 }
 
@@ -790,18 +624,6 @@ static void print_ratio_run(int run, enum side side, const struct result *r,
 }
 
 static const char *verdict(bool pass) { return pass ? "PASS" : "MISS"; }
-
-static void load(char *out, size_t size)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-    double a = 0, b = 0, c = 0;
-    if (f == NULL || fscanf(f, "%lf %lf %lf", &a, &b, &c) != 3)
-        snprintf(out, size, "unknown");
-    else
-        snprintf(out, size, "%.2f %.2f %.2f", a, b, c);
-    if (f)
-        fclose(f);
-}
 
 static void print_header(const char *unit)
 {
@@ -847,14 +669,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_broker: runs must be 1..%d and the seed not 0\n", MAX_RUNS);
         return 2;
     }
-    const char *bin = getenv("BIN");
-    snprintf(mockbroker_path, sizeof(mockbroker_path), "%s/mockbroker",
-             bin && *bin ? bin : "bin");
-    if (access(mockbroker_path, X_OK) != 0) {
-        fprintf(stderr, "bench_broker: %s: %s (build it with make, or set BIN)\n",
-                mockbroker_path, strerror(errno));
+    if (bench_mockbroker_path(mockbroker_path, sizeof(mockbroker_path), "bench_broker") != 0)
         return 1;
-    }
     signal(SIGPIPE, SIG_IGN);
 
     struct frames fr;
@@ -864,7 +680,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_broker: could not build the requests\n");
         return 1;
     }
-    fill_text(pool, (size_t)PAYLOAD_POOL * RECORD_BYTES, &x);
+    bench_fill_text(pool, (size_t)PAYLOAD_POOL * RECORD_BYTES, &x);
 
     if (only >= 0) {
         print_header("records/s");
@@ -881,8 +697,8 @@ int main(int argc, char **argv)
     }
 
     char ld[64];
-    load(ld, sizeof(ld));
-    double start = now_s();
+    bench_loadavg(ld, sizeof(ld));
+    double start = bench_now_s();
     printf("bench_broker: seed 0x%016" PRIx64 ", %d rounds, nproc %ld, load %s\n", seed, runs,
            sysconf(_SC_NPROCESSORS_ONLN), ld);
     printf("theirs: librdkafka %s's mock cluster, which keeps at most 5 MiB per partition;\n"
@@ -969,8 +785,9 @@ int main(int argc, char **argv)
                s == OURS_KEEP ? "" : "; bounded by retention");
     }
 
-    load(ld, sizeof(ld));
-    printf("\nsummary: medians over %d rounds, %.0f s, load now %s\n", runs, now_s() - start, ld);
+    bench_loadavg(ld, sizeof(ld));
+    printf("\nsummary: medians over %d rounds, %.0f s, load now %s\n", runs,
+           bench_now_s() - start, ld);
     printf("  %-42s %8s  %-9s %s\n", "measure", "median", "goal", "result");
     if (n_blast) {
         double m = bench_median(brate[0], n_blast);

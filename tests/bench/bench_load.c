@@ -18,7 +18,6 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -28,8 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +35,7 @@
 
 #include "producer/kproducer.h"
 #include "producer/loadgen.h"
+#include "tests/bench/common/broker.h"
 #include "tests/bench/common/proc.h"
 
 #define TOPIC "load"
@@ -51,38 +49,6 @@
 #define DRAIN_MS 60000              /* the last reports after the schedule ends */
 #define HTTP_MS 10000
 #define MAX_SETS 16
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int ms_left(int64_t deadline_ns)
-{
-    int64_t left = deadline_ns - now_ns();
-    return left <= 0 ? 0 : left > 1000000000000 ? 1000000 : (int)(left / 1000000) + 1;
-}
-
-static double self_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void loadavg(char *out, size_t size)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-    double a, b, c;
-    if (f == NULL || fscanf(f, "%lf %lf %lf", &a, &b, &c) != 3)
-        snprintf(out, size, "unknown");
-    else
-        snprintf(out, size, "%.2f %.2f %.2f", a, b, c);
-    if (f)
-        fclose(f);
-}
 
 /* --- the broker's process, from /proc --------------------------------------------------------- */
 
@@ -111,155 +77,24 @@ static int proc_sockets(pid_t pid)
 
 /* --- bin/mockbroker --------------------------------------------------------------------------- */
 
-struct broker {
-    pid_t pid;
-    int in_fd;                      /* its stdin: closing it stops it */
-    int out_fd;                     /* its stdout and stderr, non-blocking once started */
-    char bootstrap[256];
-    int admin_port;
-    char log[4096];                 /* what it printed after its first two lines */
-    size_t log_len;
-};
-
 static char mockbroker_path[4096];
-
-static void broker_log(struct broker *b, const char *p, size_t n)
-{
-    size_t room = sizeof(b->log) - 1 - b->log_len;
-    n = n < room ? n : room;
-    memcpy(b->log + b->log_len, p, n);
-    b->log_len += n;
-    b->log[b->log_len] = 0;
-}
-
-/* Reads what the broker printed since the last call, so a chatty broker never blocks on a full
- * pipe in the middle of the run. */
-static void broker_drain(struct broker *b)
-{
-    char buf[4096];
-    ssize_t r;
-    while ((r = read(b->out_fd, buf, sizeof(buf))) > 0)
-        broker_log(b, buf, (size_t)r);
-}
-
-/* Closes its stdin and waits (bounded) for it to exit; true if it exited with status 0. */
-static bool broker_stop(struct broker *b)
-{
-    if (b->pid <= 0)
-        return false;
-    close(b->in_fd);
-    int64_t deadline = now_ns() + (int64_t)STOP_MS * 1000000;
-    bool gone = false;
-    while (!gone) {
-        struct pollfd p = { .fd = b->out_fd, .events = POLLIN };
-        int n = poll(&p, 1, ms_left(deadline));
-        if (n == 0 || (n < 0 && errno != EINTR))
-            break;
-        char buf[512];
-        ssize_t r = n > 0 ? read(b->out_fd, buf, sizeof(buf)) : -1;
-        if (r > 0)
-            broker_log(b, buf, (size_t)r);
-        gone = r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN);
-    }
-    if (!gone) {
-        fprintf(stderr, "bench_load: the broker did not exit within %d ms: killing it\n",
-                STOP_MS);
-        kill(b->pid, SIGKILL);
-    }
-    int status = -1;
-    waitpid(b->pid, &status, 0);
-    close(b->out_fd);
-    b->pid = -1;
-    return gone && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
 
 /* Starts bin/mockbroker with the topic and its admin API, and reads its first two lines
  * (bootstrap=..., admin=...): 0, or -1 (said why). */
-static int broker_start(struct broker *b, int partitions, const char *retention)
+static int broker_start(struct bench_broker *b, int partitions, const char *retention)
 {
-    int in[2], out[2];
-    memset(b, 0, sizeof(*b));
-    b->pid = -1;
-    if (pipe(in) != 0) {
-        perror("bench_load: pipe");
-        return -1;
-    }
-    if (pipe(out) != 0) {
-        perror("bench_load: pipe");
-        close(in[0]);
-        close(in[1]);
-        return -1;
-    }
-    fcntl(in[1], F_SETFD, FD_CLOEXEC);
-    fcntl(out[0], F_SETFD, FD_CLOEXEC);
     char topic[64];
     snprintf(topic, sizeof(topic), "%s:%d", TOPIC, partitions);
     char *const argv[] = { mockbroker_path, "--port", "0", "--admin-port", "0", "--seed", "1",
                            "--exit-on-stdin-close", "--log-level", "error", "--auto-create",
                            "off", "--topic", topic, "--retention-bytes", (char *)retention,
                            NULL };
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(in[0], STDIN_FILENO);
-        dup2(out[1], STDOUT_FILENO);
-        dup2(out[1], STDERR_FILENO);
-        close(in[0]);
-        close(out[1]);
-        execv(mockbroker_path, argv);
-        fprintf(stderr, "cannot run %s: %s\n", mockbroker_path, strerror(errno));
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    b->in_fd = in[1];
-    b->out_fd = out[0];
-    if (pid < 0) {
-        perror("bench_load: fork");
-        close(b->in_fd);
-        close(b->out_fd);
-        return -1;
-    }
-    b->pid = pid;
-
-    char text[1024];
-    size_t len = 0;
-    int64_t deadline = now_ns() + (int64_t)START_MS * 1000000;
-    char *second = NULL;
-    for (;;) {
-        text[len] = 0;
-        char *nl = strchr(text, '\n');
-        second = nl ? strchr(nl + 1, '\n') : NULL;
-        if (second || len == sizeof(text) - 1)
-            break;
-        struct pollfd p = { .fd = b->out_fd, .events = POLLIN };
-        if (poll(&p, 1, ms_left(deadline)) <= 0)
-            break;
-        ssize_t r = read(b->out_fd, text + len, sizeof(text) - 1 - len);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-    }
-    if (second)
-        broker_log(b, second + 1, len - (size_t)(second + 1 - text));
-    const char *admin = strstr(text, "\nadmin=http://127.0.0.1:");
-    if (second == NULL || sscanf(text, "bootstrap=%255[^,\n]", b->bootstrap) != 1 ||
-        admin == NULL || sscanf(admin, "\nadmin=http://127.0.0.1:%d", &b->admin_port) != 1) {
-        fprintf(stderr, "bench_load: %s printed no bootstrap and admin lines within %d ms "
-                "(got \"%s\")\n", mockbroker_path, START_MS, text);
-        broker_stop(b);
-        if (b->log_len)
-            fprintf(stderr, "%s\n", b->log);
-        return -1;
-    }
-    fcntl(b->out_fd, F_SETFL, fcntl(b->out_fd, F_GETFL) | O_NONBLOCK);
-    return 0;
+    return bench_broker_start(b, "bench_load", NULL, argv, START_MS, true);
 }
 
 /* GET path from the broker's admin API: the parsed JSON body of a 200 answer, or NULL (said
  * why). A blocking exchange, bounded by HTTP_MS: it runs only after the load. */
-static json_t *admin_get(const struct broker *b, const char *path)
+static json_t *admin_get(const struct bench_broker *b, const char *path)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) {
@@ -275,10 +110,10 @@ static json_t *admin_get(const struct broker *b, const char *path)
     char *resp = malloc(cap);
     bool ok = resp && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
               write(fd, req, (size_t)n) == n;
-    int64_t deadline = now_ns() + (int64_t)HTTP_MS * 1000000;
+    int64_t deadline = bench_now_ns() + (int64_t)HTTP_MS * 1000000;
     while (ok) {
         struct pollfd p = { .fd = fd, .events = POLLIN };
-        if (poll(&p, 1, ms_left(deadline)) <= 0) {
+        if (poll(&p, 1, bench_ms_left(deadline)) <= 0) {
             ok = false;
             break;
         }
@@ -348,7 +183,7 @@ static void dr_cb(struct kp_producer *p, const struct kp_report *r, void *opaque
 {
     (void)p;
     struct load *l = opaque;
-    int64_t t = now_ns() - l->t0;
+    int64_t t = bench_now_ns() - l->t0;
     if (r->err) {
         l->errors++;
         note_error(l, "delivery failed: %s: %s", kp_err2name(r->err), r->errstr);
@@ -468,8 +303,8 @@ static bool warm_up(struct load *l, struct event_base *base, struct event *wake,
             return false;
         }
     }
-    int64_t deadline = now_ns() + (int64_t)START_MS * 1000000;
-    while (l->delivered + l->errors < l->n_prod && ms_left(deadline) > 0) {
+    int64_t deadline = bench_now_ns() + (int64_t)START_MS * 1000000;
+    while (l->delivered + l->errors < l->n_prod && bench_ms_left(deadline) > 0) {
         poll_all(l);
         wait_loop(base, wake, 1000000);
     }
@@ -485,7 +320,7 @@ static bool warm_up(struct load *l, struct event_base *base, struct event *wake,
 /* Produces the schedule, sampling every second; returns the time the last scheduled message
  * was produced, in ns after t0. */
 static int64_t run_schedule(struct load *l, const struct opts *o, struct event_base *base,
-                            struct event *wake, const uint8_t *pool, const struct broker *b,
+                            struct event *wake, const uint8_t *pool, struct bench_broker *b,
                             double *max_lag_ms)
 {
     struct kp_arrival_gen gen;
@@ -494,11 +329,11 @@ static int64_t run_schedule(struct load *l, const struct opts *o, struct event_b
     double next = kp_arrival_next(&gen);     /* ns after t0 */
     int64_t i = 0, last_produced = 0;
     int next_sample = 1;
-    double bcpu = bench_proc_cpu_s(b->pid), cpu = self_cpu_s();
-    l->t0 = now_ns();
+    double bcpu = bench_proc_cpu_s(b->pid), cpu = bench_self_cpu_s();
+    l->t0 = bench_now_ns();
     *max_lag_ms = 0;
     for (;;) {
-        int64_t now = now_ns() - l->t0;
+        int64_t now = bench_now_ns() - l->t0;
         while ((int64_t)next <= now && next < (double)end) {
             int err = kp_producer_produce(l->prod[i % l->n_prod], TOPIC, KP_PARTITION_UA,
                                           KP_MSG_COPY, NULL, 0,
@@ -521,10 +356,10 @@ static int64_t run_schedule(struct load *l, const struct opts *o, struct event_b
         bool done = next >= (double)end;
         poll_all(l);
 
-        now = now_ns() - l->t0;
+        now = bench_now_ns() - l->t0;
         if (now >= (int64_t)next_sample * 1000000000 || (done && next_sample <= o->duration)) {
             struct second *s = &l->sec[next_sample - 1];
-            double bc = bench_proc_cpu_s(b->pid), c = self_cpu_s();
+            double bc = bench_proc_cpu_s(b->pid), c = bench_self_cpu_s();
             s->lag_ms = !done && next < (double)now ? ((double)now - next) / 1e6 : 0;
             s->outq = outq_all(l);
             s->rss = bench_proc_rss(b->pid);
@@ -533,7 +368,7 @@ static int64_t run_schedule(struct load *l, const struct opts *o, struct event_b
             bcpu = bc;
             cpu = c;
             *max_lag_ms = s->lag_ms > *max_lag_ms ? s->lag_ms : *max_lag_ms;
-            broker_drain((struct broker *)b);
+            bench_broker_drain(b);
             if (next_sample % o->every == 0 || done) {
                 const struct second *w = s - (next_sample - 1) % o->every;
                 int64_t del = 0, prod = 0;
@@ -551,7 +386,7 @@ static int64_t run_schedule(struct load *l, const struct opts *o, struct event_b
             break;
         /* Sleep until the next arrival or I/O rather than spin, so this process's CPU time is
          * the work done; the loop's timer is coarse (1 ms), which the latency includes. */
-        int64_t gap = (int64_t)next - (now_ns() - l->t0);
+        int64_t gap = (int64_t)next - (bench_now_ns() - l->t0);
         if (gap > 0)
             wait_loop(base, wake, gap < 1000000 ? gap : 1000000);
     }
@@ -561,12 +396,12 @@ static int64_t run_schedule(struct load *l, const struct opts *o, struct event_b
 /* Serves reports until every message is reported: true, or false after DRAIN_MS. */
 static bool drain(struct load *l, struct event_base *base, struct event *wake)
 {
-    int64_t deadline = now_ns() + (int64_t)DRAIN_MS * 1000000;
+    int64_t deadline = bench_now_ns() + (int64_t)DRAIN_MS * 1000000;
     for (;;) {
         poll_all(l);
         if (outq_all(l) == 0)
             return true;
-        if (ms_left(deadline) == 0)
+        if (bench_ms_left(deadline) == 0)
             return false;
         wait_loop(base, wake, 1000000);
     }
@@ -575,7 +410,7 @@ static bool drain(struct load *l, struct event_base *base, struct event *wake)
 /* What the broker's logs hold per partition, against the delivery reports; prints a line per
  * partition. Returns the records unaccounted for (lost if positive, extra if negative) in
  * *lost and false if the broker could not be asked. */
-static bool check_logs(const struct load *l, const struct broker *b, int64_t *lost,
+static bool check_logs(const struct load *l, const struct bench_broker *b, int64_t *lost,
                        int64_t *in_logs, int64_t *dropped, int64_t *mismatched)
 {
     *lost = *in_logs = *dropped = *mismatched = 0;
@@ -674,19 +509,13 @@ int main(int argc, char **argv)
         usage();
         return 2;
     }
-    const char *bin = getenv("BIN");
-    snprintf(mockbroker_path, sizeof(mockbroker_path), "%s/mockbroker",
-             bin && *bin ? bin : "bin");
-    if (access(mockbroker_path, X_OK) != 0) {
-        fprintf(stderr, "bench_load: %s: %s (build it with make, or set BIN)\n",
-                mockbroker_path, strerror(errno));
+    if (bench_mockbroker_path(mockbroker_path, sizeof(mockbroker_path), "bench_load") != 0)
         return 1;
-    }
     /* Caller-driven producers write to sockets from this thread. */
     signal(SIGPIPE, SIG_IGN);
 
     char ld[64];
-    loadavg(ld, sizeof(ld));
+    bench_loadavg(ld, sizeof(ld));
     printf("bench_load: %d connections (one producer each, one event loop, one thread), %.0f "
            "msgs/s in total\nfor %d s (this takes about %d s; --duration shortens it), %s "
            "arrivals, %d-byte values,\nacks=all linger.ms=%s, topic \"%s\" of %d partitions, "
@@ -703,7 +532,7 @@ int main(int argc, char **argv)
     uint8_t *pool = malloc((size_t)POOL * VALUE_BYTES);
     struct event_base *base = event_base_new();
     struct event *wake = base ? evtimer_new(base, wake_cb, NULL) : NULL;
-    struct broker b = { .pid = -1 };
+    struct bench_broker b = { .pid = -1 };
     bool ok = l && pool && wake;
     if (ok) {
         l->n_prod = o.connections;
@@ -742,12 +571,12 @@ int main(int argc, char **argv)
         printf("  %5s %10s %10s %8s %8s %8s %7s %7s\n", "sec", "produced/s", "deliv'd/s",
                "lag ms", "outq", "RSS MiB", "broker", "load");
         broker_cpu0 = bench_proc_cpu_s(b.pid);
-        cpu0 = self_cpu_s();
+        cpu0 = bench_self_cpu_s();
         last_produced = run_schedule(l, &o, base, wake, pool, &b, &max_lag_ms);
         ran = true;
         drained = drain(l, base, wake);
         broker_cpu1 = bench_proc_cpu_s(b.pid);
-        cpu1 = self_cpu_s();
+        cpu1 = bench_self_cpu_s();
         unreported = outq_all(l);
         if (!drained)
             fprintf(stderr, "bench_load: %" PRId64 " messages unreported %d ms after the "
@@ -756,7 +585,7 @@ int main(int argc, char **argv)
     }
     for (int i = 0; l && l->prod && i < l->n_prod; i++)
         kp_producer_destroy(l->prod[i]);
-    bool broker_ok = broker_stop(&b);
+    bool broker_ok = bench_broker_stop(&b, STOP_MS, false);
     if (b.log_len)
         printf("the broker said:\n%s%s", b.log, b.log[b.log_len - 1] == '\n' ? "" : "\n");
 
@@ -795,7 +624,7 @@ int main(int argc, char **argv)
 
         /* Unreported messages got a purge report from destroy: errors already counts them. */
         int64_t errors = l->errors + l->error_events + l->refused + (unreported > 0);
-        loadavg(ld, sizeof(ld));
+        bench_loadavg(ld, sizeof(ld));
         printf("\nresults (load now %s)\n", ld);
         printf("  scheduled %" PRId64 " messages in %d s (%.0f msgs/s); delivered %" PRId64
                " + %d warm-up;\n  the last produced %.3f s and reported %.3f s after the start; "

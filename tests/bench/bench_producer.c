@@ -14,24 +14,19 @@
  *  [--latency-secs S] [--set key=value]...`: --rows and --side pick what runs (--side ours
  * under callgrind, say), --set changes a setting of both sides. BIN names the directory of
  * mockbroker (default bin). */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
+#include "tests/bench/common/broker.h"
 #include "tests/bench/common/proc.h"
 #include "lib/batch.h"
 #include "lib/compress.h"
@@ -52,48 +47,6 @@
 #define LAT_RATE 100000             /* messages per second */
 #define LAT_SECS 3.0
 #define LAT_DRAIN_MS 10000          /* for the last reports after the last arrival */
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static double self_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int ms_left(int64_t deadline_ns)
-{
-    int64_t left = deadline_ns - now_ns();
-    return left <= 0 ? 0 : left > 1000000000000 ? 1000000 : (int)(left / 1000000) + 1;
-}
-
-static uint64_t xorshift(uint64_t *x)
-{
-    *x ^= *x << 13;
-    *x ^= *x >> 7;
-    *x ^= *x << 17;
-    return *x;
-}
-
-/* Words rather than noise, so lz4 finds what it would in an application's records. */
-static void fill_text(uint8_t *p, size_t n, uint64_t *x)
-{
-    static const char *const words[] = { "order ", "id ", "customer ", "\"status\": ", "paid ",
-                                         "shipped ", "2024-10-25 ", "eur ", "17.50 ", "{ ",
-                                         "} ", "kafka ", "partition ", "3 ", "true ", "null ",
-                                         "\"sku\": ", "4711 ", "berlin ", "lisbon ", "false ",
-                                         "\"qty\": ", "12 ", "\"note\": " };
-    size_t n_words = sizeof(words) / sizeof(words[0]);
-    for (size_t i = 0; i < n;)
-        for (const char *w = words[xorshift(x) % n_words]; *w && i < n; w++)
-            p[i++] = (uint8_t)*w;
-}
 
 /* The size of a batch of n pool values compressed with codec over its size uncompressed, as
  * a producer would build it; -1 if it cannot be built. */
@@ -117,135 +70,19 @@ static double batch_ratio(const uint8_t *pool, int n, int codec)
     return len[0] && len[1] ? (double)len[1] / (double)len[0] : -1;
 }
 
-/* --- the broker's CPU time -------------------------------------------------------------------- */
-
 /* --- bin/mockbroker --------------------------------------------------------------------------- */
-
-struct broker {
-    pid_t pid;
-    int in_fd;                      /* its stdin: closing it stops it */
-    int out_fd;                     /* its stdout and stderr */
-    char bootstrap[256];
-    char log[4096];                 /* what it printed after the bootstrap line */
-    size_t log_len;
-};
 
 static char mockbroker_path[4096];
 
-static void broker_log(struct broker *b, const char *p, size_t n)
-{
-    size_t room = sizeof(b->log) - 1 - b->log_len;
-    n = n < room ? n : room;
-    memcpy(b->log + b->log_len, p, n);
-    b->log_len += n;
-    b->log[b->log_len] = 0;
-}
-
-/* Closes its stdin and waits (bounded) for it to exit; shows its output if show. */
-static void broker_stop(struct broker *b, bool show)
-{
-    if (b->pid <= 0)
-        return;
-    close(b->in_fd);
-    int64_t deadline = now_ns() + (int64_t)STOP_MS * 1000000;
-    bool gone = false;
-    while (!gone) {
-        struct pollfd p = { .fd = b->out_fd, .events = POLLIN };
-        int n = poll(&p, 1, ms_left(deadline));
-        if (n == 0 || (n < 0 && errno != EINTR))
-            break;
-        char buf[512];
-        ssize_t r = n > 0 ? read(b->out_fd, buf, sizeof(buf)) : -1;
-        if (r > 0)
-            broker_log(b, buf, (size_t)r);
-        gone = r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN);
-    }
-    if (!gone) {
-        fprintf(stderr, "bench_producer: the broker did not exit within %d ms: killing it\n",
-                STOP_MS);
-        kill(b->pid, SIGKILL);
-    }
-    waitpid(b->pid, NULL, 0);
-    close(b->out_fd);
-    if (show && b->log_len)
-        fprintf(stderr, "bench_producer: the broker said:\n%s%s", b->log,
-                b->log[b->log_len - 1] == '\n' ? "" : "\n");
-    b->pid = -1;
-}
-
 /* Starts bin/mockbroker with the topic and reads its bootstrap line: 0, or -1 (said why). */
-static int broker_start(struct broker *b)
+static int broker_start(struct bench_broker *b)
 {
-    int in[2], out[2];
-    b->pid = -1;
-    b->log_len = 0;
-    b->log[0] = 0;
-    if (pipe(in) != 0) {
-        perror("bench_producer: pipe");
-        return -1;
-    }
-    if (pipe(out) != 0) {
-        perror("bench_producer: pipe");
-        close(in[0]);
-        close(in[1]);
-        return -1;
-    }
-    /* Our ends must not leak into a later broker, or closing stdin would not stop this one. */
-    fcntl(in[1], F_SETFD, FD_CLOEXEC);
-    fcntl(out[0], F_SETFD, FD_CLOEXEC);
     char topic[64];
     snprintf(topic, sizeof(topic), "%s:%d", TOPIC, PARTITIONS);
     char *const argv[] = { mockbroker_path, "--port", "0", "--seed", "1",
                            "--exit-on-stdin-close", "--log-level", "error", "--auto-create",
                            "off", "--topic", topic, "--retention-bytes", RETENTION, NULL };
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(in[0], STDIN_FILENO);
-        dup2(out[1], STDOUT_FILENO);
-        dup2(out[1], STDERR_FILENO);
-        close(in[0]);
-        close(out[1]);
-        execv(mockbroker_path, argv);
-        fprintf(stderr, "cannot run %s: %s\n", mockbroker_path, strerror(errno));
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    b->in_fd = in[1];
-    b->out_fd = out[0];
-    if (pid < 0) {
-        perror("bench_producer: fork");
-        close(b->in_fd);
-        close(b->out_fd);
-        return -1;
-    }
-    b->pid = pid;
-
-    char line[512];
-    size_t len = 0;
-    int64_t deadline = now_ns() + (int64_t)START_MS * 1000000;
-    while (len < sizeof(line) - 1 && memchr(line, '\n', len) == NULL) {
-        struct pollfd p = { .fd = b->out_fd, .events = POLLIN };
-        if (poll(&p, 1, ms_left(deadline)) <= 0)
-            break;
-        ssize_t r = read(b->out_fd, line + len, sizeof(line) - 1 - len);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-    }
-    line[len] = 0;
-    char *nl = strchr(line, '\n');
-    if (nl)
-        broker_log(b, nl + 1, len - (size_t)(nl + 1 - line));
-    if (sscanf(line, "bootstrap=%255[^,\n]", b->bootstrap) != 1) {
-        fprintf(stderr, "bench_producer: %s printed no bootstrap line within %d ms "
-                "(got \"%.*s\")\n", mockbroker_path, START_MS, (int)strcspn(line, "\n"), line);
-        broker_stop(b, true);
-        return -1;
-    }
-    return 0;
+    return bench_broker_start(b, "bench_producer", NULL, argv, START_MS, false);
 }
 
 /* --- latency histogram ------------------------------------------------------------------------ */
@@ -319,7 +156,7 @@ static void tally_report(struct tally *t, int err, const char *errstr, void *opa
     if (err == 0) {
         t->delivered++;
         if (t->hist)
-            h_add(t->hist, now_ns() - t->t0 - (int64_t)(uintptr_t)opaque);
+            h_add(t->hist, bench_now_ns() - t->t0 - (int64_t)(uintptr_t)opaque);
     } else if (t->failed++ == 0) {
         snprintf(t->first_errstr, sizeof(t->first_errstr), "%s", errstr);
     }
@@ -535,7 +372,7 @@ static double cpu_per_m(const struct result *r) { return r->cpu_s / ((double)r->
 /* As fast as produce() takes them: n messages, polling every POLL_EVERY and when full. */
 static bool run_throughput(struct client *c, const uint8_t *pool, int64_t n)
 {
-    int64_t deadline = now_ns() + (int64_t)RUN_MS * 1000000;
+    int64_t deadline = bench_now_ns() + (int64_t)RUN_MS * 1000000;
     for (int64_t i = 0; i < n;) {
         int rc = client_produce(c, pool + (size_t)(i % POOL) * RECORD_BYTES, NULL);
         if (rc == PRODUCED) {
@@ -545,14 +382,14 @@ static bool run_throughput(struct client *c, const uint8_t *pool, int64_t n)
         }
         if (rc == REFUSED)
             return false;
-        if (ms_left(deadline) == 0) {
+        if (bench_ms_left(deadline) == 0) {
             fprintf(stderr, "bench_producer: %s: the queue stayed full for %d ms\n",
                     side_name[c->side], RUN_MS);
             return false;
         }
         client_poll(c, 1);
     }
-    return client_flush(c, ms_left(deadline)) && client_all_delivered(c, n);
+    return client_flush(c, bench_ms_left(deadline)) && client_all_delivered(c, n);
 }
 
 /* Poisson arrivals at LAT_RATE for lat_secs, the same schedule for both sides of a round. Each
@@ -561,18 +398,18 @@ static bool run_throughput(struct client *c, const uint8_t *pool, int64_t n)
 static bool run_latency(struct client *c, const uint8_t *pool, int64_t n, uint64_t round_seed)
 {
     uint64_t x = round_seed ? round_seed : 1;
-    int64_t t0 = c->t.t0 = now_ns();
+    int64_t t0 = c->t.t0 = bench_now_ns();
     int64_t deadline = t0 + (int64_t)(((double)n / LAT_RATE) * 1e9) + (int64_t)RUN_MS * 1000000;
     double next = 0;                /* ns after t0 */
     for (int64_t i = 0; i < n;) {
-        int64_t now = now_ns() - t0;
+        int64_t now = bench_now_ns() - t0;
         while (i < n && (int64_t)next <= now) {
             int rc = client_produce(c, pool + (size_t)(i % POOL) * RECORD_BYTES,
                                     (void *)(uintptr_t)(int64_t)next);
             if (rc == REFUSED)
                 return false;
             if (rc == QUEUE_FULL) {
-                if (ms_left(deadline) == 0) {
+                if (bench_ms_left(deadline) == 0) {
                     fprintf(stderr, "bench_producer: %s: the queue stayed full\n",
                             side_name[c->side]);
                     return false;
@@ -581,7 +418,7 @@ static bool run_latency(struct client *c, const uint8_t *pool, int64_t n, uint64
                 continue;
             }
             i++;
-            double u = (double)(xorshift(&x) >> 11) / 9007199254740992.0;   /* [0, 1) */
+            double u = (double)(bench_xorshift(&x) >> 11) / 9007199254740992.0;   /* [0, 1) */
             next += -log1p(-u) / LAT_RATE * 1e9;
         }
         client_poll(c, 0);
@@ -591,7 +428,7 @@ static bool run_latency(struct client *c, const uint8_t *pool, int64_t n, uint64
             clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
         }
     }
-    int drain = ms_left(deadline);
+    int drain = bench_ms_left(deadline);
     return client_flush(c, drain < LAT_DRAIN_MS ? drain : LAT_DRAIN_MS) &&
            client_all_delivered(c, n);
 }
@@ -606,7 +443,7 @@ static struct result run_one(enum side side, const struct row *row, const struct
                              const uint8_t *pool, uint64_t round_seed)
 {
     struct result res = { .ok = false };
-    struct broker b;
+    struct bench_broker b;
     struct client c;
     if (broker_start(&b) != 0)
         return res;
@@ -624,11 +461,11 @@ static struct result run_one(enum side side, const struct row *row, const struct
     if (ok) {
         c.t.hist = h;
         int64_t n = row->latency ? (int64_t)(pl->lat_secs * LAT_RATE) : pl->msgs;
-        double bcpu0 = bench_proc_cpu_s(b.pid), cpu0 = self_cpu_s();
-        int64_t t0 = now_ns();
+        double bcpu0 = bench_proc_cpu_s(b.pid), cpu0 = bench_self_cpu_s();
+        int64_t t0 = bench_now_ns();
         ok = row->latency ? run_latency(&c, pool, n, round_seed) : run_throughput(&c, pool, n);
-        res.secs = (double)(now_ns() - t0) / 1e9;
-        res.cpu_s = self_cpu_s() - cpu0;
+        res.secs = (double)(bench_now_ns() - t0) / 1e9;
+        res.cpu_s = bench_self_cpu_s() - cpu0;
         res.broker_cpu_s = bench_proc_cpu_s(b.pid) - bcpu0;
         res.msgs = c.t.delivered;
         if (h && h->n) {
@@ -642,23 +479,11 @@ static struct result run_one(enum side side, const struct row *row, const struct
     if (c.kp || c.rk)
         client_destroy(&c);
     free(h);
-    broker_stop(&b, !res.ok);
+    bench_broker_stop(&b, STOP_MS, !res.ok);
     return res;
 }
 
 /* --- output ----------------------------------------------------------------------------------- */
-
-static void load(char *out, size_t size)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-    double a, b, c;
-    if (f == NULL || fscanf(f, "%lf %lf %lf", &a, &b, &c) != 3)
-        snprintf(out, size, "unknown");
-    else
-        snprintf(out, size, "%.2f %.2f %.2f", a, b, c);
-    if (f)
-        fclose(f);
-}
 
 static void print_run(int run, enum side side, const struct result *r, bool latency,
                       const char *ratios)
@@ -807,14 +632,8 @@ int main(int argc, char **argv)
                 "latency-secs in (0, 60]\n", MAX_RUNS);
         return 2;
     }
-    const char *bin = getenv("BIN");
-    snprintf(mockbroker_path, sizeof(mockbroker_path), "%s/mockbroker",
-             bin && *bin ? bin : "bin");
-    if (access(mockbroker_path, X_OK) != 0) {
-        fprintf(stderr, "bench_producer: %s: %s (build it with make, or set BIN)\n",
-                mockbroker_path, strerror(errno));
+    if (bench_mockbroker_path(mockbroker_path, sizeof(mockbroker_path), "bench_producer") != 0)
         return 1;
-    }
     signal(SIGPIPE, SIG_IGN);
 
     uint8_t *pool = malloc((size_t)POOL * RECORD_BYTES);
@@ -823,11 +642,11 @@ int main(int argc, char **argv)
         return 1;
     }
     uint64_t x = seed;
-    fill_text(pool, (size_t)POOL * RECORD_BYTES, &x);
+    bench_fill_text(pool, (size_t)POOL * RECORD_BYTES, &x);
 
     char ld[64];
-    load(ld, sizeof(ld));
-    int64_t start = now_ns();
+    bench_loadavg(ld, sizeof(ld));
+    int64_t start = bench_now_ns();
     printf("bench_producer: seed 0x%016" PRIx64 ", %d rounds, nproc %ld, load %s\n", seed, runs,
            sysconf(_SC_NPROCESSORS_ONLN), ld);
     printf("ours: libkproducer; theirs: librdkafka %s. Both in this process, one at a time,\n"
@@ -899,9 +718,9 @@ int main(int argc, char **argv)
         }
     }
 
-    load(ld, sizeof(ld));
+    bench_loadavg(ld, sizeof(ld));
     printf("\nsummary: medians over %d rounds, %.0f s, load now %s\n", runs,
-           (double)(now_ns() - start) / 1e9, ld);
+           (double)(bench_now_ns() - start) / 1e9, ld);
     printf("  %-42s %9s %9s %7s  %-8s %s\n", "measure", "ours", "theirs", "ratio", "goal",
            "result");
     for (int ri = 0; ri < N_ROWS; ri++)

@@ -5,7 +5,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+int64_t bench_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+double bench_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int bench_ms_left(int64_t deadline_ns)
+{
+    int64_t left = deadline_ns - bench_now_ns();
+    return left <= 0 ? 0 : left > 1000000000000 ? 1000000 : (int)(left / 1000000) + 1;
+}
+
+double bench_self_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static double stat_cpu_s(pid_t pid)
 {
@@ -69,6 +97,18 @@ double bench_proc_rss(pid_t pid)
     return rss;
 }
 
+void bench_loadavg(char *out, size_t size)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    double a, b, c;
+    if (f == NULL || fscanf(f, "%lf %lf %lf", &a, &b, &c) != 3)
+        snprintf(out, size, "unknown");
+    else
+        snprintf(out, size, "%.2f %.2f %.2f", a, b, c);
+    if (f)
+        fclose(f);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -85,4 +125,27 @@ double bench_median(const double *v, int n)
     double m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     free(s);
     return m;
+}
+
+uint64_t bench_xorshift(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* Words rather than noise, as an application's records would hold: a codec finds in them what
+ * it would find in those. */
+void bench_fill_text(uint8_t *p, size_t n, uint64_t *x)
+{
+    static const char *const words[] = { "order ", "id ", "customer ", "\"status\": ", "paid ",
+                                         "shipped ", "2024-10-25 ", "eur ", "17.50 ", "{ ",
+                                         "} ", "kafka ", "partition ", "3 ", "true ", "null ",
+                                         "\"sku\": ", "4711 ", "berlin ", "lisbon ", "false ",
+                                         "\"qty\": ", "12 ", "\"note\": " };
+    size_t n_words = sizeof(words) / sizeof(words[0]);
+    for (size_t i = 0; i < n;)
+        for (const char *w = words[bench_xorshift(x) % n_words]; *w && i < n; w++)
+            p[i++] = (uint8_t)*w;
 }
