@@ -155,6 +155,8 @@ static json_t *partition_json(int p, const struct mb_partition_info *pi)
     json_object_set_new(o, "replica_offsets", ro);
     put_int(o, "batches", pi->batches);
     put_int(o, "bytes", pi->bytes);
+    put_int(o, "last_stable_offset", pi->last_stable_offset);
+    put_int(o, "aborted_transactions", pi->aborted_transactions);
     return o;
 }
 
@@ -581,6 +583,9 @@ static void get_records(struct call *k)
         put_int(o, "producer_id", r->producer_id);
         put_int(o, "producer_epoch", r->producer_epoch);
         put_int(o, "sequence", r->sequence);
+        json_object_set_new(o, "transactional", json_boolean(r->transactional));
+        if (r->control >= 0)
+            json_object_set_new(o, "control", json_string(r->control ? "commit" : "abort"));
         json_array_append_new(arr, o);
     }
     mb_records_destroy(rs);
@@ -1108,6 +1113,43 @@ static void clear_rules(struct call *k)
     reply_json(k->req, 200, json_pack("{si}", "removed", n));
 }
 
+/* --- transactions ----------------------------------------------------------------------------- */
+
+static json_t *txn_json(struct mb_cluster *c, const char *id)
+{
+    struct mb_txn_info ti;
+    if (mb_txn_info(c, id, &ti) != 0)
+        return NULL;
+    return json_pack("{sssIsisssisisi}", "transactional_id", id, "producer_id",
+                     (json_int_t)ti.producer_id, "producer_epoch", (int)ti.producer_epoch,
+                     "state", mb_txn_state_name(ti.state), "timeout_ms", (int)ti.timeout_ms,
+                     "partitions", ti.n_partitions, "coordinator", ti.coordinator);
+}
+
+static int by_id(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+static void get_transactions(struct call *k)
+{
+    struct mb_cluster *c = k->a->c;
+    int n = mb__txn_ids(c, NULL, 0);
+    const char **ids = calloc((size_t)n + 1, sizeof(*ids));
+    json_t *arr = json_array();
+    if (ids) {
+        n = mb__txn_ids(c, ids, n);
+        qsort(ids, (size_t)n, sizeof(*ids), by_id);
+        for (int i = 0; i < n; i++) {
+            json_t *o = txn_json(c, ids[i]);
+            if (o)
+                json_array_append_new(arr, o);
+        }
+    }
+    free(ids);
+    reply_json(k->req, 200, json_pack("{so}", "transactions", arr));
+}
+
 static void clear_journal(struct call *k)
 {
     mb_journal_clear(k->a->c);
@@ -1193,6 +1235,17 @@ static void route(struct call *k)
         if (post)
             post_wait(k);
         bad_method = !post;
+    } else if (is(k, 1, "transactions")) {
+        if (get)
+            get_transactions(k);
+        bad_method = !get;
+    } else if (is(k, 2, "transactions", NULL)) {
+        json_t *o = get ? txn_json(k->a->c, k->seg[1]) : NULL;
+        if (o)
+            reply_json(k->req, 200, o);
+        else if (get)
+            reply_error(k->req, 404, "no transactional id '%s'", k->seg[1]);
+        bad_method = !get;
     } else {
         reply_error(k->req, 404, "no such endpoint (see docs/scenarios.md)");
     }

@@ -154,6 +154,7 @@ static void stop_loop(struct mb_cluster *c, void *arg)
     (void)arg;
     mb__brokers_stop(c);
     mb__groups_destroy(c);
+    mb__txns_destroy(c);
     mb__rules_destroy(c);
     struct mb__topic *t;
     while ((t = LIST_FIRST(&c->topics)) != NULL)
@@ -175,6 +176,7 @@ struct mb_cluster *mb_cluster_new(const struct mb_config *cfg, char *errstr, siz
     LIST_INIT(&c->fetch_waiters);
     LIST_INIT(&c->produce_waiters);
     LIST_INIT(&c->groups);
+    LIST_INIT(&c->txns);
     TAILQ_INIT(&c->held);
     TAILQ_INIT(&c->rules);
     if (cfg)
@@ -275,9 +277,6 @@ void mb_cluster_destroy(struct mb_cluster *c)
     kw_buf_release(&c->scratch2);
     mb__journal_destroy(c);
     free(c->follow);
-    for (size_t i = 0; i < c->n_pids; i++)
-        free(c->pids[i].transactional_id);
-    free(c->pids);
     free(c->brokers);
     free(c->bootstrap);
     pthread_mutex_destroy(&c->lock);
@@ -605,6 +604,8 @@ static void info_call(struct mb_cluster *c, void *arg)
     o->bytes = p->bytes;
     for (int i = 0; i < p->n_replicas; i++)
         o->replica_offsets[i] = p->repl[i].pos;
+    o->last_stable_offset = mb__partition_lso(p);
+    o->aborted_transactions = (int64_t)p->n_aborted;
     a->rc = 0;
 }
 
@@ -650,12 +651,16 @@ struct records_call {
     int partition;
     int64_t from;
     size_t max;
+    bool committed;
     struct mb_records *out;
 };
 
-/* Two passes over the stored batches: the first sizes one allocation, the second fills it. */
-static struct mb_records *decode_records(struct mb__partition *p, int64_t from, size_t max)
+/* Two passes over the stored batches: the first sizes one allocation, the second fills it.
+ * committed: what a read_committed consumer gets (below the LSO, no markers, no aborted data). */
+static struct mb_records *decode_records(struct mb__partition *p, int64_t from, size_t max,
+                                         bool committed)
 {
+    int64_t lso = mb__partition_lso(p);
     struct kw_buf scratch;
     kw_buf_init(&scratch);
     struct mb_records *res = NULL;
@@ -680,8 +685,15 @@ static struct mb_records *decode_records(struct mb__partition *p, int64_t from, 
             struct kw_record_iter it;
             struct kw_record rec;
             struct kw_batch_hdr h;
+            if (committed && b->base_offset >= lso)
+                break;
             if (kw_batch_peek(b->data, b->len, &h) < 0 ||
                 kw_record_iter_init(&it, b->data, b->len, &scratch) != KW_OK)
+                continue;
+            bool control = (h.attributes & KW_BATCH_ATTR_CONTROL) != 0;
+            bool txn = (h.attributes & KW_BATCH_ATTR_TRANSACTIONAL) != 0;
+            if (committed && (control || (txn && mb__partition_aborted(p, h.producer_id,
+                                                                       b->base_offset))))
                 continue;
             while ((max == 0 || n < max) && kw_record_iter_next(&it, &rec) == 1) {
                 if (rec.offset < from)
@@ -708,6 +720,10 @@ static struct mb_records *decode_records(struct mb__partition *p, int64_t from, 
                 o->producer_epoch = h.producer_epoch;
                 o->sequence = h.producer_id >= 0 && h.base_sequence >= 0
                                   ? h.base_sequence + (int32_t)(rec.offset - h.base_offset) : -1;
+                o->transactional = txn;
+                o->control = -1;
+                if (control)    /* the key: version, then the type (0 abort, 1 commit) */
+                    o->control = rec.key.len >= 4 ? (int)kw_be16(rec.key.ptr + 2) : 0;
                 o->key_len = rec.key.len;
                 if (rec.key.len >= 0) {
                     memcpy(data, rec.key.ptr, (size_t)rec.key.len);
@@ -751,13 +767,21 @@ static void records_call(struct mb_cluster *c, void *arg)
     struct records_call *a = arg;
     struct mb__partition *p =
         mb__partition_find(mb__topic_find(c, a->topic, (int32_t)strlen(a->topic)), a->partition);
-    a->out = p ? decode_records(p, a->from, a->max) : NULL;
+    a->out = p ? decode_records(p, a->from, a->max, a->committed) : NULL;
 }
 
 struct mb_records *mb_partition_records(struct mb_cluster *c, const char *topic, int partition,
                                         int64_t from, size_t max)
 {
-    struct records_call a = { topic, partition, from, max, NULL };
+    struct records_call a = { topic, partition, from, max, false, NULL };
+    mb__call(c, records_call, &a);
+    return a.out;
+}
+
+struct mb_records *mb_partition_records_committed(struct mb_cluster *c, const char *topic,
+                                                  int partition, int64_t from, size_t max)
+{
+    struct records_call a = { topic, partition, from, max, true, NULL };
     mb__call(c, records_call, &a);
     return a.out;
 }

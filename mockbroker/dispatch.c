@@ -30,6 +30,10 @@ static const mb__handler handlers[MB__MAX_API_KEY] = {
     [KW_API_SYNC_GROUP] = mb__handle_sync_group,
     [KW_API_DESCRIBE_GROUPS] = mb__handle_describe_groups,
     [KW_API_LIST_GROUPS] = mb__handle_list_groups,
+    [KW_API_ADD_PARTITIONS_TO_TXN] = mb__handle_add_partitions_to_txn,
+    [KW_API_ADD_OFFSETS_TO_TXN] = mb__handle_add_offsets_to_txn,
+    [KW_API_END_TXN] = mb__handle_end_txn,
+    [KW_API_TXN_OFFSET_COMMIT] = mb__handle_txn_offset_commit,
 };
 
 static void journal_request(struct mb__req *req)

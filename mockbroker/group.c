@@ -8,7 +8,8 @@
  * Unlike Kafka: no initial rebalance delay (a new group completes its first join at once), no
  * static membership (group.instance.id is kept for DescribeGroups only), any rejoin of a
  * Stable group starts a rebalance, offsets never expire and live in memory, not in
- * __consumer_offsets. */
+ * __consumer_offsets. Transactional offsets (TxnOffsetCommit) wait per producer id until the
+ * transaction coordinator ends the transaction (mb__group_txn_offsets_complete). */
 #include "mockbroker/internal.h"
 
 #include <inttypes.h>
@@ -26,6 +27,7 @@
 #include "lib/proto/offset_commit.h"
 #include "lib/proto/offset_fetch.h"
 #include "lib/proto/sync_group.h"
+#include "lib/proto/txn_offset_commit.h"
 
 /* Kafka's group.min.session.timeout.ms and group.max.session.timeout.ms defaults. */
 #define MIN_SESSION_MS 6000
@@ -63,6 +65,13 @@ struct offset {
     char *metadata;
 };
 
+/* An offset committed inside a transaction (TxnOffsetCommit): applied when the transaction
+ * commits, dropped when it aborts. */
+struct txn_offset {
+    int64_t producer_id;
+    struct offset o;
+};
+
 struct mb__group {
     struct mb_cluster *c;
     char *id;
@@ -80,6 +89,8 @@ struct mb__group {
     uint64_t rebalance_timer;
     struct offset *offsets;
     size_t n_offsets, cap_offsets;
+    struct txn_offset *txn_offsets; /* pending, in the order committed */
+    size_t n_txn_offsets, cap_txn_offsets;
     LIST_ENTRY(mb__group) link;
 };
 
@@ -719,21 +730,11 @@ static struct offset *offset_find(struct mb__group *g, struct kw_str topic, int3
     return NULL;
 }
 
-int16_t mb__group_commit(struct mb__req *req, struct kw_str group_id, struct kw_str topic,
-                         const struct kw_offset_commit_req_partition *p)
+/* Stores an offset, taking meta (malloc'd); 0 or UNKNOWN_SERVER_ERROR. */
+static int16_t offset_store(struct mb__group *g, struct kw_str topic, int32_t partition,
+                            int64_t offset, int32_t leader_epoch, char *meta)
 {
-    struct mb__group *g = group_find(req->c, group_id);
-    struct mb__topic *t = mb__topic_find(req->c, topic.ptr, topic.len);
-    if (t == NULL || mb__partition_find(t, p->partition_index) == NULL)
-        return KW_EC_UNKNOWN_TOPIC_OR_PARTITION;
-    if (p->committed_metadata.len > MAX_METADATA)
-        return KW_EC_OFFSET_METADATA_TOO_LARGE;
-    if (g == NULL)
-        return KW_EC_UNKNOWN_SERVER_ERROR;
-    struct offset *o = offset_find(g, topic, p->partition_index);
-    char *meta = dup_str(p->committed_metadata);
-    if (meta == NULL)
-        return KW_EC_UNKNOWN_SERVER_ERROR;
+    struct offset *o = offset_find(g, topic, partition);
     if (o == NULL) {
         if (g->n_offsets == g->cap_offsets) {
             size_t cap = g->cap_offsets ? g->cap_offsets * 2 : 16;
@@ -746,15 +747,160 @@ int16_t mb__group_commit(struct mb__req *req, struct kw_str group_id, struct kw_
         o = &g->offsets[g->n_offsets];
         if ((o->topic = dup_str(topic)) == NULL)
             return free(meta), KW_EC_UNKNOWN_SERVER_ERROR;
-        o->partition = p->partition_index;
+        o->partition = partition;
         g->n_offsets++;
     } else {
         free(o->metadata);
     }
-    o->offset = p->committed_offset;
-    o->leader_epoch = p->committed_leader_epoch;
+    o->offset = offset;
+    o->leader_epoch = leader_epoch;
     o->metadata = meta;
     return 0;
+}
+
+/* What OffsetCommit and TxnOffsetCommit refuse per partition, or 0. */
+static int16_t partition_check(struct mb__req *req, struct mb__group *g, struct kw_str topic,
+                               int32_t partition, struct kw_str metadata)
+{
+    struct mb__topic *t = mb__topic_find(req->c, topic.ptr, topic.len);
+    if (t == NULL || mb__partition_find(t, partition) == NULL)
+        return KW_EC_UNKNOWN_TOPIC_OR_PARTITION;
+    if (metadata.len > MAX_METADATA)
+        return KW_EC_OFFSET_METADATA_TOO_LARGE;
+    return g ? 0 : KW_EC_UNKNOWN_SERVER_ERROR;
+}
+
+int16_t mb__group_commit(struct mb__req *req, struct kw_str group_id, struct kw_str topic,
+                         const struct kw_offset_commit_req_partition *p)
+{
+    struct mb__group *g = group_find(req->c, group_id);
+    int16_t ec = partition_check(req, g, topic, p->partition_index, p->committed_metadata);
+    if (ec)
+        return ec;
+    char *meta = dup_str(p->committed_metadata);
+    if (meta == NULL)
+        return KW_EC_UNKNOWN_SERVER_ERROR;
+    return offset_store(g, topic, p->partition_index, p->committed_offset,
+                        p->committed_leader_epoch, meta);
+}
+
+/* --- transactional offsets -------------------------------------------------------------------- */
+
+int16_t mb__group_txn_commit_check(struct mb__req *req, struct kw_str group_id,
+                                   int32_t generation, struct kw_str member_id)
+{
+    int16_t ec = mb__group_check(req, group_id);
+    if (ec)
+        return ec;
+    /* As Kafka: a transactional commit may come from outside the group (a producer alone
+     * creates it, empty); one that names a member (v3+, KIP-447) must name a current one. */
+    struct mb__group *g = group_get(req->c, group_id);
+    if (g == NULL)
+        return KW_EC_UNKNOWN_SERVER_ERROR;
+    if (generation < 0 && member_id.len <= 0)
+        return 0;
+    struct member *m = member_find(g, member_id);
+    if (m == NULL)
+        return KW_EC_UNKNOWN_MEMBER_ID;
+    if (generation != g->generation)
+        return KW_EC_ILLEGAL_GENERATION;
+    return 0;
+}
+
+static bool txn_pending(const struct mb__group *g, const char *topic, int32_t partition)
+{
+    for (size_t i = 0; g && i < g->n_txn_offsets; i++)
+        if (g->txn_offsets[i].o.partition == partition &&
+            strcmp(g->txn_offsets[i].o.topic, topic) == 0)
+            return true;
+    return false;
+}
+
+int16_t mb__group_txn_commit(struct mb__req *req, struct kw_str group_id, int64_t producer_id,
+                             struct kw_str topic,
+                             const struct kw_txn_offset_commit_req_partition *p)
+{
+    struct mb__group *g = group_find(req->c, group_id);
+    int16_t ec = partition_check(req, g, topic, p->partition_index, p->committed_metadata);
+    if (ec)
+        return ec;
+    struct txn_offset *to = NULL;
+    for (size_t i = 0; i < g->n_txn_offsets && to == NULL; i++)
+        if (g->txn_offsets[i].producer_id == producer_id &&
+            g->txn_offsets[i].o.partition == p->partition_index &&
+            kw_str_eq(topic, g->txn_offsets[i].o.topic))
+            to = &g->txn_offsets[i];
+    char *meta = dup_str(p->committed_metadata);
+    if (meta == NULL)
+        return KW_EC_UNKNOWN_SERVER_ERROR;
+    if (to == NULL) {
+        if (g->n_txn_offsets == g->cap_txn_offsets) {
+            size_t cap = g->cap_txn_offsets ? g->cap_txn_offsets * 2 : 8;
+            struct txn_offset *n = realloc(g->txn_offsets, cap * sizeof(*n));
+            if (n == NULL)
+                return free(meta), KW_EC_UNKNOWN_SERVER_ERROR;
+            g->txn_offsets = n;
+            g->cap_txn_offsets = cap;
+        }
+        to = &g->txn_offsets[g->n_txn_offsets];
+        if ((to->o.topic = dup_str(topic)) == NULL)
+            return free(meta), KW_EC_UNKNOWN_SERVER_ERROR;
+        to->producer_id = producer_id;
+        to->o.partition = p->partition_index;
+        g->n_txn_offsets++;
+    } else {
+        free(to->o.metadata);
+    }
+    to->o.offset = p->committed_offset;
+    to->o.leader_epoch = p->committed_leader_epoch;
+    to->o.metadata = meta;
+    return 0;
+}
+
+void mb__group_txn_offsets_complete(struct mb_cluster *c, const char *group_id,
+                                    int64_t producer_id, bool commit)
+{
+    struct mb__group *g = group_find(c, kw_str_c(group_id));
+    size_t kept = 0, applied = 0, dropped = 0;
+    for (size_t i = 0; g && i < g->n_txn_offsets; i++) {
+        struct txn_offset *to = &g->txn_offsets[i];
+        if (to->producer_id != producer_id) {
+            g->txn_offsets[kept++] = *to;
+            continue;
+        }
+        if (commit && offset_store(g, kw_str_c(to->o.topic), to->o.partition, to->o.offset,
+                                   to->o.leader_epoch, to->o.metadata) == 0)
+            applied++;
+        else if (!commit)
+            free(to->o.metadata);
+        dropped += !commit;
+        free(to->o.topic);
+    }
+    if (g == NULL)
+        return;
+    g->n_txn_offsets = kept;
+    if (applied || dropped)
+        mb__log(c, MB_LOG_INFO, "group %s: %zu transactional offset%s of producer %" PRId64
+                " %s", g->id, commit ? applied : dropped, (commit ? applied : dropped) == 1 ?
+                "" : "s", producer_id, commit ? "committed" : "dropped");
+}
+
+/* RequireStable (v7+, KIP-447): a partition with a transactional commit pending is answered
+ * UNSTABLE_OFFSET_COMMIT, for the consumer to retry once the transaction is over. Without it
+ * the last committed offset is answered, as Kafka does. */
+static bool unstable(const struct mb__req *req, const struct mb__group *g, const char *topic,
+                     int32_t partition)
+{
+    const struct kw_offset_fetch_req *m = req->body;
+    return req->version >= 7 && m->require_stable && txn_pending(g, topic, partition);
+}
+
+static struct kw_offset_fetch_resp_partition unstable_answer(int32_t partition)
+{
+    return (struct kw_offset_fetch_resp_partition){
+        .partition_index = partition, .committed_offset = -1, .committed_leader_epoch = -1,
+        .metadata = kw_str_c(""), .error_code = KW_EC_UNSTABLE_OFFSET_COMMIT,
+    };
 }
 
 int mb__group_offset_fetch(struct mb__req *req, struct kw_offset_fetch_resp *resp)
@@ -791,10 +937,13 @@ int mb__group_offset_fetch(struct mb__req *req, struct kw_offset_fetch_resp *res
                 if (t->partitions == NULL)
                     return -1;
             }
-            t->partitions[t->n_partitions++] = (struct kw_offset_fetch_resp_partition){
-                .partition_index = o->partition, .committed_offset = o->offset,
-                .committed_leader_epoch = o->leader_epoch, .metadata = kw_str_c(o->metadata),
-            };
+            t->partitions[t->n_partitions++] = unstable(req, g, o->topic, o->partition)
+                ? unstable_answer(o->partition)
+                : (struct kw_offset_fetch_resp_partition){
+                      .partition_index = o->partition, .committed_offset = o->offset,
+                      .committed_leader_epoch = o->leader_epoch,
+                      .metadata = kw_str_c(o->metadata),
+                  };
         }
         return 0;
     }
@@ -809,6 +958,12 @@ int mb__group_offset_fetch(struct mb__req *req, struct kw_offset_fetch_resp *res
         for (int32_t j = 0; j < np; j++) {
             const struct offset *o = ec ? NULL : offset_find(g, rt->name,
                                                              rt->partition_indexes[j]);
+            char topic[256];
+            kw_str_copy(rt->name, topic, sizeof(topic));
+            if (!ec && unstable(req, g, topic, rt->partition_indexes[j])) {
+                t->partitions[j] = unstable_answer(rt->partition_indexes[j]);
+                continue;
+            }
             t->partitions[j] = (struct kw_offset_fetch_resp_partition){
                 .partition_index = rt->partition_indexes[j],
                 .committed_offset = o ? o->offset : -1,
@@ -912,6 +1067,11 @@ void mb__groups_destroy(struct mb_cluster *c)
             free(g->offsets[i].topic);
             free(g->offsets[i].metadata);
         }
+        for (size_t i = 0; i < g->n_txn_offsets; i++) {
+            free(g->txn_offsets[i].o.topic);
+            free(g->txn_offsets[i].o.metadata);
+        }
+        free(g->txn_offsets);
         free(g->offsets);
         free(g->members);
         free(g->pending);

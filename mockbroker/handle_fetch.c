@@ -5,7 +5,10 @@
  * MinBytes are ready the request waits, on the loop's clock, until enough data arrives or
  * MaxWaitMs passes. v7+ answers SessionId 0 (no incremental fetch sessions, KIP-227);
  * v9+ checks CurrentLeaderEpoch (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH, KIP-320).
- * Unlike Kafka: no read_committed filtering yet (transactions come later). */
+ * Transactions (v4+): LastStableOffset is always filled; IsolationLevel 1 (read_committed)
+ * returns batches only below it and lists the aborted transactions that overlap what is
+ * returned, for the client to drop their records; markers go to v4+ readers, which skip them,
+ * and are left out of the down-converted answers of v0-v3 (read_uncommitted) readers. */
 #include "mockbroker/internal.h"
 
 #include <string.h>
@@ -33,17 +36,32 @@ static int16_t check(const struct mb__req *req, const struct mb__partition *p,
     return 0;
 }
 
+static bool is_control(const struct mb__batch *b)
+{
+    return b->len > 22 && (kw_be16(b->data + 21) & KW_BATCH_ATTR_CONTROL);
+}
+
+/* How far the request may read: a read_committed consumer only below the last stable offset. */
+static int64_t bound(const struct mb__req *req, const struct mb__partition *p)
+{
+    const struct kw_fetch_req *m = req->body;
+    return req->version >= 4 && m->isolation_level == 1 ? mb__partition_lso(p)
+                                                        : p->high_watermark;
+}
+
 /* The whole batches to return from p: [*first, *last), their bytes as the result. Only the
- * response's first batch may exceed the byte limits (KIP-74), so a consumer always progresses. */
-static int64_t span(const struct mb__partition *p, const struct kw_fetch_req_partition *rp,
-                    int64_t total, int64_t budget, size_t *first, size_t *last)
+ * response's first batch may exceed the byte limits (KIP-74), so a consumer always progresses.
+ * Markers weigh nothing for v0-v3 readers, whose answers leave them out. */
+static int64_t span(const struct mb__req *req, const struct mb__partition *p,
+                    const struct kw_fetch_req_partition *rp, int64_t total, int64_t budget,
+                    size_t *first, size_t *last)
 {
     size_t k = mb__partition_seek(p, rp->fetch_offset);
-    int64_t bytes = 0;
+    int64_t bytes = 0, end = bound(req, p);
     *first = k;
-    while (k < p->n_batches && p->batches[k].base_offset < p->high_watermark) {
-        int64_t len = p->batches[k].len;
-        bool first_of_response = k == *first && total == 0;
+    while (k < p->n_batches && p->batches[k].base_offset < end) {
+        int64_t len = req->version < 4 && is_control(&p->batches[k]) ? 0 : p->batches[k].len;
+        bool first_of_response = bytes == 0 && total == 0;
         if (!first_of_response &&
             (bytes + len > rp->partition_max_bytes || total + bytes + len > budget))
             break;
@@ -52,6 +70,29 @@ static int64_t span(const struct mb__partition *p, const struct kw_fetch_req_par
     }
     *last = k;
     return bytes;
+}
+
+/* read_committed: the aborted transactions overlapping the returned offsets [from, to), in
+ * marker order, from the request's arena. -1 out of memory. */
+static int aborted_list(struct mb__req *req, const struct mb__partition *p, int64_t from,
+                        int64_t to, struct kw_fetch_resp_partition *op)
+{
+    int32_t n = 0;
+    for (size_t i = 0; i < p->n_aborted; i++)
+        n += p->aborted[i].last_offset >= from && p->aborted[i].first_offset < to;
+    op->n_aborted_transactions = 0;
+    if (n == 0)
+        return 0;
+    op->aborted_transactions = kw_arena_alloc(&req->arena,
+                                              sizeof(*op->aborted_transactions) * (size_t)n);
+    if (op->aborted_transactions == NULL)
+        return -1;
+    for (size_t i = 0; i < p->n_aborted; i++)
+        if (p->aborted[i].last_offset >= from && p->aborted[i].first_offset < to)
+            op->aborted_transactions[op->n_aborted_transactions++] =
+                (struct kw_fetch_resp_aborted_transaction){ p->aborted[i].producer_id,
+                                                            p->aborted[i].first_offset };
+    return 0;
 }
 
 static int64_t budget_of(const struct mb__req *req)
@@ -78,7 +119,7 @@ static int64_t ready(struct mb__req *req, bool *error)
                 *error = true;
                 continue;
             }
-            total += span(p, rp, total, budget, &first, &last);
+            total += span(req, p, rp, total, budget, &first, &last);
         }
     }
     return total;
@@ -123,7 +164,7 @@ static int build(struct mb__req *req, struct kw_fetch_resp *resp)
             struct mb__partition *p = mb__partition_find(t, rp->partition);
             op->partition_index = rp->partition;
             op->high_watermark = p ? p->high_watermark : -1;
-            op->last_stable_offset = p ? p->high_watermark : -1;
+            op->last_stable_offset = p ? mb__partition_lso(p) : -1;
             op->log_start_offset = p ? p->log_start : -1;
             op->diverging_epoch = (struct kw_fetch_resp_epoch_end_offset){ -1, -1 };
             op->current_leader = (struct kw_fetch_resp_leader){ -1, -1 };
@@ -136,7 +177,7 @@ static int build(struct mb__req *req, struct kw_fetch_resp *resp)
             if (op->error_code)
                 continue;
             size_t first, last;
-            int64_t bytes = span(p, rp, total, budget, &first, &last);
+            int64_t bytes = span(req, p, rp, total, budget, &first, &last);
             if (bytes == 0)
                 continue;
             if (req->version < 10 && has_zstd(p, first, last)) {
@@ -144,6 +185,10 @@ static int build(struct mb__req *req, struct kw_fetch_resp *resp)
                 op->error_code = KW_EC_UNSUPPORTED_COMPRESSION_TYPE;
                 continue;
             }
+            if (req->version >= 4 && m->isolation_level == 1 &&
+                aborted_list(req, p, rp->fetch_offset, p->batches[last - 1].last_offset + 1,
+                             op) < 0)
+                return -1;
             if (magic == 2) {
                 uint8_t *buf = kw_arena_alloc(&req->arena, (size_t)bytes);
                 if (buf == NULL)
@@ -161,6 +206,8 @@ static int build(struct mb__req *req, struct kw_fetch_resp *resp)
             struct kw_buf conv;
             kw_buf_init(&conv);
             for (size_t k = first; k < last && conv.err == KW_OK; k++) {
+                if (is_control(&p->batches[k]))
+                    continue;
                 kw_buf_reset(&c->scratch);
                 kw_msgset_from_batch(p->batches[k].data, p->batches[k].len, magic, &conv,
                                      &c->scratch);

@@ -1,23 +1,25 @@
 /* ListOffsets (key 2), v0-v7, flexible from v6. Behaviour: -1 (latest) answers the high
- * watermark, -2 (earliest) the log start, -3 (v7+, max timestamp, KIP-734) the offset of the
- * record with the largest timestamp; any other timestamp the first offset whose record timestamp
- * is at or after it (or -1 if none). v0 answers OldStyleOffsets, at most MaxNumOffsets of them.
- * v4+ checks CurrentLeaderEpoch and returns the leader epoch. */
+ * watermark, or with IsolationLevel 1 (read_committed, v2+) the last stable offset; -2
+ * (earliest) the log start, -3 (v7+, max timestamp, KIP-734) the offset of the record with the
+ * largest timestamp; any other timestamp the first offset whose record timestamp is at or after
+ * it (or -1 if none); lookups by timestamp see what the isolation level may read. v0 answers
+ * OldStyleOffsets, at most MaxNumOffsets of them. v4+ checks CurrentLeaderEpoch and returns the
+ * leader epoch. */
 #include "mockbroker/internal.h"
 
 #include "lib/batch.h"
 #include "lib/errors.h"
 #include "lib/proto/list_offsets.h"
 
-/* First record at or after ts, or (ts == -3) the record with the largest timestamp. */
+/* First record at or after ts, or (ts == -3) the record with the largest timestamp, below end. */
 static void by_timestamp(struct mb_cluster *c, const struct mb__partition *p, int64_t ts,
-                         int64_t *offset, int64_t *found_ts)
+                         int64_t end, int64_t *offset, int64_t *found_ts)
 {
     *offset = -1;
     *found_ts = -1;
     for (size_t i = p->first_batch; i < p->n_batches; i++) {
         const struct mb__batch *b = &p->batches[i];
-        if (b->base_offset >= p->high_watermark)
+        if (b->base_offset >= end)
             break;
         if (ts != -3 && b->max_timestamp < ts)
             continue;
@@ -83,16 +85,18 @@ int mb__handle_list_offsets(struct mb__req *req)
             if (op->error_code)
                 continue;
             op->leader_epoch = p->leader_epoch;
+            int64_t end = req->version >= 2 && m->isolation_level == 1 ? mb__partition_lso(p)
+                                                                        : p->high_watermark;
             if (rp->timestamp == -1) {
-                op->offset = p->high_watermark;
+                op->offset = end;
             } else if (rp->timestamp == -2 || rp->timestamp == -4) {
                 op->offset = p->log_start;
             } else if (rp->timestamp == -3 && req->version >= 7) {
-                by_timestamp(c, p, -3, &op->offset, &op->timestamp);
+                by_timestamp(c, p, -3, end, &op->offset, &op->timestamp);
                 if (op->offset < 0)
-                    op->offset = p->high_watermark;
+                    op->offset = end;
             } else if (rp->timestamp >= 0) {
-                by_timestamp(c, p, rp->timestamp, &op->offset, &op->timestamp);
+                by_timestamp(c, p, rp->timestamp, end, &op->offset, &op->timestamp);
             } else {
                 op->error_code = KW_EC_INVALID_REQUEST;
             }

@@ -2,8 +2,9 @@
  * partitions asked, or for every committed partition when the topic list is null (v2+); a
  * partition with nothing committed gets offset -1 and empty metadata, an unknown group too.
  * Group-level errors (NOT_COORDINATOR...) go in the top-level ErrorCode from v2, on every
- * partition before. Unlike Kafka: RequireStable (v7) has no effect, as there are no
- * transactional offsets to wait for. */
+ * partition before. RequireStable (v7, KIP-447): a partition with a TxnOffsetCommit still
+ * pending in an open transaction answers UNSTABLE_OFFSET_COMMIT; without it the last committed
+ * offset is answered (group.c). */
 #include "mockbroker/internal.h"
 
 #include "lib/proto/offset_fetch.h"

@@ -7,8 +7,10 @@
  * min.insync.replicas, else answers once the high watermark covers every appended partition
  * (replication.c), or REQUEST_TIMED_OUT after TimeoutMs; other acks values get
  * INVALID_REQUIRED_ACKS. Fault rules refuse partitions before the append or fail them after it
- * (fault.c). Idempotence rules: partition.c.
- * Unlike Kafka: a transactional batch is stored like any other (transactions come later). */
+ * (fault.c). Idempotence rules: partition.c. Transactions, as Kafka 3.6+ with KIP-890's
+ * verification: a transactional batch must go to a partition of its producer's open
+ * transaction, with its current epoch (else INVALID_TXN_STATE, INVALID_PRODUCER_EPOCH or
+ * INVALID_PRODUCER_ID_MAPPING), and a plain batch from that producer may not (txn.c). */
 #include "mockbroker/internal.h"
 
 #include <inttypes.h>
@@ -146,6 +148,22 @@ static void produce_partition(struct mb__req *req, const struct kw_produce_req *
         if (h.producer_id >= 0 && h.base_sequence < 0) {
             fail(o, KW_EC_INVALID_RECORD, "producer id %" PRId64 " with sequence %" PRId32,
                  h.producer_id, h.base_sequence);
+            return;
+        }
+        bool txn = (h.attributes & KW_BATCH_ATTR_TRANSACTIONAL) != 0;
+        if (txn && h.producer_id < 0) {
+            fail(o, KW_EC_INVALID_RECORD, "transactional batch without a producer id");
+            return;
+        }
+        int16_t ec = mb__txn_produce_check(c, p, m->transactional_id, h.producer_id,
+                                           h.producer_epoch, txn);
+        if (ec) {
+            fail(o, ec, "%s", ec == KW_EC_INVALID_TXN_STATE
+                 ? (txn ? "the partition is not in the producer's open transaction"
+                        : "a non-transactional batch into the producer's open transaction")
+                 : ec == KW_EC_INVALID_PRODUCER_EPOCH
+                 ? "not the transactional id's current producer epoch"
+                 : "the producer id does not belong to the transactional id");
             return;
         }
     }

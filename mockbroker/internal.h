@@ -50,6 +50,25 @@ struct mb__producer {
     } batches[MB__PRODUCER_BATCHES];
 };
 
+/* A transaction's footprint on one partition, from its first data batch (or, with no data, from
+ * EndTxn) until its marker is below the high watermark; meanwhile the last stable offset stays at
+ * or below its first offset (Kafka's ongoing and not yet replicated transactions). */
+struct mb__ptxn {
+    int64_t producer_id;
+    int16_t epoch;                  /* of the marker, once one is owed */
+    int8_t owed;                    /* -1, or the marker still to write: 0 abort, 1 commit */
+    int8_t type;                    /* the marker written: 0 abort, 1 commit; -1 none yet */
+    int64_t first_offset;           /* of its first data batch here, -1 if none */
+    int64_t marker_offset;          /* -1 until the marker is written */
+};
+
+/* One entry of the aborted-transaction index (Kafka's .txnindex), kept in marker order. */
+struct mb__aborted {
+    int64_t producer_id;
+    int64_t first_offset;
+    int64_t last_offset;            /* its abort marker */
+};
+
 struct mb__topic;
 struct mb__partition;
 
@@ -83,6 +102,10 @@ struct mb__partition {
     int64_t bytes;                  /* of live batches */
     struct mb__producer *producers;
     size_t n_producers, cap_producers;
+    struct mb__ptxn *txns;          /* in order of their first batch (or marker) */
+    size_t n_txns, cap_txns;
+    struct mb__aborted *aborted;
+    size_t n_aborted, cap_aborted;
 };
 
 struct mb__topic {
@@ -236,13 +259,6 @@ struct mb__broker {
     uint64_t requests_total;
 };
 
-/* A producer id handed out by InitProducerId, with its transactional id if any. */
-struct mb__pid {
-    int64_t producer_id;
-    int16_t epoch;
-    char *transactional_id;         /* NULL for an idempotent producer */
-};
-
 /* A fault rule as installed: the public struct with its strings owned here. Requests that it
  * fired on hold references, so removing it while they are in flight is safe. */
 struct mb__rule {
@@ -279,6 +295,8 @@ typedef void (*mb__call_fn)(struct mb_cluster *c, void *arg);
 
 struct mb__group;
 LIST_HEAD(mb__group_list, mb__group);
+struct mb__txn;
+LIST_HEAD(mb__txn_list, mb__txn);
 
 struct mb_cluster {
     struct mb_config cfg;
@@ -297,8 +315,7 @@ struct mb_cluster {
     LIST_HEAD(, mb__topic) topics;
     int n_topics;
     int64_t next_producer_id;
-    struct mb__pid *pids;
-    size_t n_pids, cap_pids;
+    struct mb__txn_list txns;       /* transactional ids, txn.c */
     uint64_t next_conn_id;
     uint64_t next_req_seq;
     struct mb__wait_list fetch_waiters;
@@ -403,6 +420,10 @@ int mb__handle_leave_group(struct mb__req *req);
 int mb__handle_sync_group(struct mb__req *req);
 int mb__handle_describe_groups(struct mb__req *req);
 int mb__handle_list_groups(struct mb__req *req);
+int mb__handle_add_partitions_to_txn(struct mb__req *req);
+int mb__handle_add_offsets_to_txn(struct mb__req *req);
+int mb__handle_end_txn(struct mb__req *req);
+int mb__handle_txn_offset_commit(struct mb__req *req);
 
 /* handle_fetch.c: re-examines long-poll Fetch requests after data arrived. */
 void mb__fetch_wake(struct mb_cluster *c);
@@ -428,6 +449,21 @@ bool mb__partition_in_isr(const struct mb__partition *p, int broker);
 void mb__partition_truncate(struct mb__partition *p, int64_t end);
 /* Forgets a producer id (unknown_producer_id). */
 void mb__partition_forget_producer(struct mb__partition *p, int64_t producer_id);
+/* The last stable offset: the high watermark, or the first offset of the earliest transaction
+ * open here (or whose marker is not yet below the high watermark) if lower; never below the
+ * log start. */
+int64_t mb__partition_lso(const struct mb__partition *p);
+/* Whether `offset` holds data of an aborted transaction of producer_id (the aborted index). */
+bool mb__partition_aborted(const struct mb__partition *p, int64_t producer_id, int64_t offset);
+/* The producer's transaction here is over: its marker (commit or abort, with the producer epoch
+ * given) is owed, and written at once if the partition has a leader. -1 out of memory. */
+int mb__partition_end_txn(struct mb_cluster *c, struct mb__partition *p, int64_t producer_id,
+                          int16_t epoch, bool commit);
+/* Writes the markers owed (after an election brought a leader, or a truncation cut markers).
+ * Returns how many are still owed. */
+int mb__partition_write_markers(struct mb_cluster *c, struct mb__partition *p);
+/* True if a marker of producer_id is still owed here. */
+bool mb__partition_owes(const struct mb__partition *p, int64_t producer_id);
 
 /* replication.c */
 /* Sets up the replicas of a new partition (positions, the brokers' default follower modes). */
@@ -516,6 +552,59 @@ int mb__group_list(struct mb__req *req, const struct kw_list_groups_req *m,
                    struct kw_list_groups_resp *resp);
 /* Frees every group (cluster stop, after the connections are closed). */
 void mb__groups_destroy(struct mb_cluster *c);
+/* TxnOffsetCommit: whether the member may commit (as OffsetCommit, from v3 when it names its
+ * generation or member id; a missing group is created empty), then each partition's offset is
+ * kept pending under the producer id. Error codes. */
+struct kw_txn_offset_commit_req_partition;
+int16_t mb__group_txn_commit_check(struct mb__req *req, struct kw_str group_id,
+                                   int32_t generation, struct kw_str member_id);
+int16_t mb__group_txn_commit(struct mb__req *req, struct kw_str group_id, int64_t producer_id,
+                             struct kw_str topic,
+                             const struct kw_txn_offset_commit_req_partition *p);
+/* The transaction of producer_id ended: its pending offsets in the group become committed
+ * (commit) or are dropped. */
+void mb__group_txn_offsets_complete(struct mb_cluster *c, const char *group_id,
+                                    int64_t producer_id, bool commit);
+
+/* txn.c: the transaction coordinator. */
+struct kw_init_producer_id_req;
+/* The broker coordinating a transactional id (as groups: murmur2 over the live brokers), -1 if
+ * none is up. */
+int mb__txn_coordinator(struct mb_cluster *c, struct kw_str transactional_id);
+/* InitProducerId with a transactional id: the error code, else *pid and *epoch. */
+int16_t mb__txn_init(struct mb__req *req, const struct kw_init_producer_id_req *m, int64_t *pid,
+                     int16_t *epoch);
+/* AddPartitionsToTxn and AddOffsetsToTxn: the transactional id, producer id and epoch name the
+ * current producer of an id this broker coordinates, whose transaction is not being completed.
+ * 0 or the error code (PRODUCER_FENCED as the request's version knows it). */
+int16_t mb__txn_check(struct mb__req *req, struct kw_str transactional_id, int64_t producer_id,
+                      int16_t producer_epoch);
+/* After mb__txn_check: the transaction (begun if need be) gets every partition of m that
+ * exists, or the group. 0 or UNKNOWN_SERVER_ERROR (out of memory). */
+struct kw_add_partitions_to_txn_req;
+int16_t mb__txn_add_partitions(struct mb__req *req, const struct kw_add_partitions_to_txn_req *m);
+int16_t mb__txn_add_group(struct mb__req *req, struct kw_str transactional_id,
+                          struct kw_str group_id);
+/* EndTxn: the error code to answer. */
+int16_t mb__txn_end(struct mb__req *req, struct kw_str transactional_id, int64_t producer_id,
+                    int16_t producer_epoch, bool commit);
+/* TxnOffsetCommit's view of the transaction: 0, INVALID_PRODUCER_ID_MAPPING,
+ * INVALID_PRODUCER_EPOCH or INVALID_TXN_STATE (the group was not added to it). */
+int16_t mb__txn_offsets_check(struct mb_cluster *c, struct kw_str transactional_id,
+                              int64_t producer_id, int16_t producer_epoch, struct kw_str group_id);
+/* Produce: may this batch (its header) go into partition p? 0, or INVALID_TXN_STATE,
+ * INVALID_PRODUCER_EPOCH, INVALID_PRODUCER_ID_MAPPING (KIP-890's verification). */
+int16_t mb__txn_produce_check(struct mb_cluster *c, const struct mb__partition *p,
+                              struct kw_str transactional_id, int64_t producer_id,
+                              int16_t producer_epoch, bool transactional);
+/* A partition got a leader: it writes the markers it owes, and transactions waiting for them
+ * complete. */
+void mb__txn_partition_led(struct mb_cluster *c, struct mb__partition *p);
+/* Frees every transactional id (cluster stop). */
+void mb__txns_destroy(struct mb_cluster *c);
+/* The transactional ids known (at most max into ids, valid until the next request); returns how
+ * many there are. */
+int mb__txn_ids(struct mb_cluster *c, const char **ids, int max);
 
 /* journal.c */
 void mb__journal_init(struct mb_cluster *c);

@@ -18,7 +18,8 @@
 #define MAX_NAMES 65536
 
 static const char *const kind_names[MB_JOURNAL_KINDS] = {
-    "request", "fault", "append", "response", "broker", "leader", "isr", "truncate",
+    "request", "fault", "append", "response", "broker", "leader", "isr", "truncate", "txn",
+    "marker",
 };
 
 const char *mb_journal_kind_name(enum mb_journal_kind k)
@@ -353,6 +354,16 @@ static void text(struct kw_buf *b, const struct mb_journal_entry *e)
         addf(b, " %s-%" PRId32 " log end %" PRId64 " -> %" PRId64, e->topic ? e->topic : "?",
              e->partition, e->offset_before, e->offset);
         break;
+    case MB_JOURNAL_TXN:
+        addf(b, " \"%s\" %s pid %" PRId64 " epoch %d partitions %" PRId32 " timeout %" PRId32,
+             e->transactional_id ? e->transactional_id : "", e->what ? e->what : "",
+             e->producer_id, e->producer_epoch, e->partitions, e->timeout_ms);
+        break;
+    case MB_JOURNAL_MARKER:
+        addf(b, " %s-%" PRId32 " %s pid %" PRId64 " epoch %d -> offset %" PRId64,
+             e->topic ? e->topic : "?", e->partition, e->what ? e->what : "", e->producer_id,
+             e->producer_epoch, e->offset);
+        break;
     default:
         break;
     }
@@ -409,6 +420,10 @@ static json_t *to_json(const struct mb_journal_entry *e)
         jset(o, "acks", json_integer(e->acks));
         jset(o, "timeout_ms", json_integer(e->timeout_ms));
     }
+    if (e->transactional_id)
+        jset(o, "transactional_id", json_string(e->transactional_id));
+    if (e->kind == MB_JOURNAL_TXN)
+        jset(o, "timeout_ms", json_integer(e->timeout_ms));
     if (e->partitions >= 0)
         jset(o, "partitions", json_integer(e->partitions));
     if (e->records >= 0)
@@ -418,7 +433,12 @@ static json_t *to_json(const struct mb_journal_entry *e)
         jset(o, "producer_epoch", json_integer(e->producer_epoch));
         jset(o, "base_sequence", json_integer(e->base_sequence));
     }
-    if (e->kind == MB_JOURNAL_APPEND || e->kind == MB_JOURNAL_TRUNCATE)
+    if (e->kind == MB_JOURNAL_TXN || e->kind == MB_JOURNAL_MARKER) {
+        jset(o, "producer_id", json_integer(e->producer_id));
+        jset(o, "producer_epoch", json_integer(e->producer_epoch));
+    }
+    if (e->kind == MB_JOURNAL_APPEND || e->kind == MB_JOURNAL_TRUNCATE ||
+        e->kind == MB_JOURNAL_MARKER)
         jset(o, "offset", json_integer(e->offset));
     if (e->kind == MB_JOURNAL_TRUNCATE)
         jset(o, "offset_before", json_integer(e->offset_before));

@@ -97,6 +97,10 @@ struct mb_partition_info {
     /* Each replica's log end offset, in replicas[] order: the leader's is log_end_offset, a
      * follower's is how far it has copied (its log is the leader's up to there). */
     int64_t replica_offsets[MB_MAX_REPLICAS];
+    /* What a read_committed consumer may read up to: the high watermark, or the first offset of
+     * the earliest transaction still open on the partition if that is lower. */
+    int64_t last_stable_offset;
+    int64_t aborted_transactions;   /* entries in the aborted-transaction index */
 };
 
 /* 0, or KW_EC_UNKNOWN_TOPIC_OR_PARTITION. */
@@ -117,6 +121,8 @@ struct mb_record {
     int64_t producer_id;
     int16_t producer_epoch;
     int32_t sequence;               /* of this record: base sequence + offset delta; -1 if none */
+    bool transactional;             /* from a transactional batch (markers included) */
+    int control;                    /* -1 data, 0 abort marker, 1 commit marker */
 };
 
 struct mb_header {
@@ -135,7 +141,42 @@ struct mb_records {
  * NULL if the partition does not exist. Free with mb_records_destroy. */
 struct mb_records *mb_partition_records(struct mb_cluster *c, const char *topic, int partition,
                                         int64_t from, size_t max);
+/* What a read_committed consumer reads from `from`: data records below the last stable offset,
+ * without the records of aborted transactions and without markers. NULL if the partition does
+ * not exist. Free with mb_records_destroy. */
+struct mb_records *mb_partition_records_committed(struct mb_cluster *c, const char *topic,
+                                                  int partition, int64_t from, size_t max);
 void mb_records_destroy(struct mb_records *r);
+
+/* --- transactions --------------------------------------------------------------------------------
+ * A transaction coordinator as Kafka's (KIP-98): per transactional id a producer id, an epoch and
+ * a state. InitProducerId bumps the epoch (aborting an open transaction first), AddPartitionsToTxn
+ * and AddOffsetsToTxn open one, EndTxn writes a commit or abort marker into each of its
+ * partitions; an open transaction older than its timeout is aborted by the coordinator, which
+ * bumps the epoch and so fences its producer. */
+
+enum mb_txn_state {
+    MB_TXN_EMPTY = 0,               /* "Empty": no transaction since InitProducerId */
+    MB_TXN_ONGOING,                 /* "Ongoing": partitions or a group were added */
+    MB_TXN_PREPARE_COMMIT,          /* "PrepareCommit": markers still owed to a leaderless */
+    MB_TXN_PREPARE_ABORT,           /* "PrepareAbort":  partition */
+    MB_TXN_COMPLETE_COMMIT,         /* "CompleteCommit": every marker written */
+    MB_TXN_COMPLETE_ABORT,          /* "CompleteAbort" */
+};
+/* Kafka's name of a state ("PrepareCommit"), "Unknown" out of range. */
+const char *mb_txn_state_name(int state);
+
+struct mb_txn_info {
+    int64_t producer_id;
+    int16_t producer_epoch;
+    int state;                      /* enum mb_txn_state */
+    int32_t timeout_ms;             /* the transaction timeout InitProducerId gave */
+    int n_partitions;               /* topic partitions in the current (or last) transaction */
+    int coordinator;                /* the broker coordinating it now, -1 if none is up */
+};
+
+/* 0 with *out filled, or KW_EC_TRANSACTIONAL_ID_NOT_FOUND (105) if no InitProducerId named it. */
+int mb_txn_info(struct mb_cluster *c, const char *transactional_id, struct mb_txn_info *out);
 
 /* Requests seen, by broker (-1: all) and API key (-1: all). */
 uint64_t mb_request_count(struct mb_cluster *c, int broker, int api_key);
@@ -388,6 +429,10 @@ enum mb_journal_kind {
                                      * "reassign" */
     MB_JOURNAL_ISR,                 /* "isr": what = "shrink", "expand", "set" */
     MB_JOURNAL_TRUNCATE,            /* "truncate": the log end went from offset_before to offset */
+    MB_JOURNAL_TXN,                 /* "txn": a transactional id changed state, what = the new
+                                     * state ("Ongoing", "CompleteAbort", ...) */
+    MB_JOURNAL_MARKER,              /* "marker": a control batch written, what = "commit" or
+                                     * "abort" */
     MB_JOURNAL_KINDS
 };
 const char *mb_journal_kind_name(enum mb_journal_kind k);
@@ -412,19 +457,21 @@ struct mb_journal_entry {
     int16_t error_code;             /* "error_code": append's outcome, response's first error
                                      * (JSON also gives "error": its name) */
     int16_t acks;                   /* "acks": Produce request */
-    int32_t timeout_ms;             /* "timeout_ms": Produce request */
-    int32_t partitions;             /* "partitions": Produce/Fetch request, topic-partitions */
+    int32_t timeout_ms;             /* "timeout_ms": Produce request, txn (transaction timeout) */
+    int32_t partitions;             /* "partitions": Produce/Fetch request, topic-partitions;
+                                     * txn: partitions in the transaction */
     int32_t records;                /* "records": append */
-    int64_t producer_id;            /* "producer_id": append (-1 none) */
-    int16_t producer_epoch;         /* "producer_epoch": append */
+    int64_t producer_id;            /* "producer_id": append (-1 none), txn, marker */
+    int16_t producer_epoch;         /* "producer_epoch": append, txn, marker */
     int32_t base_sequence;          /* "base_sequence": append */
     int64_t offset;                 /* "offset": append's base offset (-1 if refused), the
-                                     * truncation's new log end */
+                                     * truncation's new log end, the marker's offset */
     int64_t offset_before;          /* "offset_before": truncate */
     int32_t bytes;                  /* "bytes": request and response frames, append's batch */
     int32_t leader_epoch;           /* "leader_epoch": leader, append */
     int from, to;                   /* "from", "to": leader ids (-1 none) */
     uint64_t isr, isr_before;       /* "isr", "isr_before": bit (id - 1) per broker; JSON lists */
+    const char *transactional_id;   /* "transactional_id": txn */
 };
 
 /* Copies up to max entries with id > after_id, oldest first; returns how many. */

@@ -335,6 +335,9 @@ static void become_leader(struct mb_cluster *c, struct mb__partition *p, int bro
     for (int k = 0; k < p->n_replicas; k++)
         follow(c, p, &p->repl[k]);
     settle(c, p, true);
+    /* Transaction markers cut by the truncation, or owed while the partition had no leader,
+     * go to the new leader now, as Kafka's coordinator retries them. */
+    mb__txn_partition_led(c, p);
     mb__fetch_wake(c);          /* long polls on the old leader learn it is no more */
 }
 

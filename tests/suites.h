@@ -25,6 +25,7 @@
     X(broker, "mock cluster over sockets")                          \
     X(broker_produce, "mock cluster: Produce over sockets")        \
     X(groups_broker, "mock cluster: the group coordinator")        \
+    X(txn_broker, "mock cluster: transactions")                    \
     X(hostile, "mock cluster: hostile clients")                     \
     X(fault, "mock cluster: fault rules")                           \
     X(replication, "mock cluster: followers, ISR, elections")       \

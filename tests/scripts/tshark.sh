@@ -21,7 +21,7 @@ fi
 
 # The highest version tshark 4.0's dissector knows, per API key (key:version); genframes also
 # stops at our own maximum. Later tshark releases know more, so these stay valid.
-TSHARK_MAX="0:8 1:11 2:5 3:9 8:8 9:7 10:3 11:7 12:4 13:4 14:5 15:5 16:3 18:3 19:5 20:4 22:3"
+TSHARK_MAX="0:8 1:11 2:5 3:9 8:8 9:7 10:3 11:7 12:4 13:4 14:5 15:5 16:3 18:3 19:5 20:4 22:3 24:1 25:1 26:1 28:3"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kw-tshark.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
