@@ -70,7 +70,13 @@ struct kp__batch *kp__batch_new(struct kp_producer *p, struct kp__topic *t, stru
     b->codec = pt ? p->conf.v.codec : KW_CODEC_NONE;
     if (b->buf.cap < FIRST_BYTES)
         kw_buf_space(&b->buf, FIRST_BYTES);
-    if (kw_batch_builder_begin(&b->bb, &b->buf, NULL, b->codec, p->conf.v.level) != KW_OK) {
+    /* A transactional producer's batches say so (KIP-98): read_committed consumers hold them
+     * back until the transaction's marker. */
+    struct kw_batch_hdr txn = { .partition_leader_epoch = -1, .producer_id = -1,
+                                .producer_epoch = -1, .base_sequence = -1,
+                                .attributes = KW_BATCH_ATTR_TRANSACTIONAL };
+    if (kw_batch_builder_begin(&b->bb, &b->buf, p->txn_on ? &txn : NULL, b->codec,
+                               p->conf.v.level) != KW_OK) {
         kp__batch_free(b);
         return NULL;
     }
@@ -145,6 +151,8 @@ int kp__acc_append(struct kp_producer *p, struct kp__part *pt, int64_t now_us, i
     }
     if (grow(b, false) != 0)
         return KP_ERR__FAIL;
+    if (p->txn_on && kp__txn_part_used(p, pt))
+        *wake = true;
     if (kw_batch_builder_add(&b->bb, ts, key, value, hdrs, n_hdrs) != KW_OK) {
         /* The builder keeps the error: this batch cannot take more, nor be sent as is. It only
          * happens without memory; what it held fails when finished. */
@@ -280,7 +288,8 @@ static int rebuild(struct kp_producer *p, struct kp__batch *b, int codec)
     struct kw_record_iter it;
     struct kw_record rec;
     struct kw_batch_hdr proto = { .partition_leader_epoch = -1, .producer_id = b->pid,
-                                  .producer_epoch = b->epoch, .base_sequence = b->base_seq };
+                                  .producer_epoch = b->epoch, .base_sequence = b->base_seq,
+                                  .attributes = p->txn_on ? KW_BATCH_ATTR_TRANSACTIONAL : 0 };
     kw_buf_init(&out);
     int rc = kw_record_iter_init(&it, b->buf.data, b->buf.len, &p->scratch);
     if (rc == KW_OK)
@@ -354,7 +363,7 @@ struct kp__batch *kp__part_take(struct kp_producer *p, struct kp__part *pt,
     }
     if (!b->sealed) {
         int64_t ready = b->created_us + p->conf.v.linger_us;
-        if (p->flushing == 0 && ready > now_us) {
+        if (p->flushing == 0 && !p->txn.flushing && ready > now_us) {
             if (ready < *next_us)
                 *next_us = ready;
             return NULL;

@@ -69,6 +69,9 @@ static void usage(FILE *f)
         "  -X, --set KEY=VALUE            any property, e.g. -X linger.ms=10\n"
         "  -a, --acks 0|1|all             acks\n"
         "  -z, --compression CODEC        none, gzip, snappy, lz4, zstd\n"
+        "      --transactional-id ID      produce in transactions (transactional.id), each\n"
+        "                                 committed after --txn-size messages and at the end\n"
+        "      --txn-size N               messages a transaction (default 1000)\n"
         "Input from stdin:\n"
         "  -K, --key-delimiter SEP        split each line at the first SEP into key and value\n"
         "                                 (\\t for a tab); empty lines are skipped\n"
@@ -102,7 +105,7 @@ static void usage(FILE *f)
 enum {
     O_BOOTSTRAP = 1, O_TOPIC, O_PARTITION, O_ACKS, O_CODEC, O_SET, O_KEYDELIM, O_COUNT,
     O_DURATION, O_SIZE, O_RATE, O_ARRIVALS, O_KEYS, O_SEED, O_EMBEDDED, O_PARTITIONS,
-    O_SCENARIO, O_TRACE, O_TRACE_RECORDS, O_JSON, O_VERBOSE, O_HELP,
+    O_SCENARIO, O_TRACE, O_TRACE_RECORDS, O_JSON, O_VERBOSE, O_HELP, O_TXN_ID, O_TXN_SIZE,
 };
 
 static const struct optdef {
@@ -116,6 +119,8 @@ static const struct optdef {
     { O_PARTITION, 'p', "partition", true },
     { O_ACKS, 'a', "acks", true },
     { O_CODEC, 'z', "compression", true },
+    { O_TXN_ID, 0, "transactional-id", true },
+    { O_TXN_SIZE, 0, "txn-size", true },
     { O_SET, 'X', "set", true },
     { O_KEYDELIM, 'K', "key-delimiter", true },
     { O_COUNT, 'c', "count", true },
@@ -166,6 +171,7 @@ struct opts {
     bool verbose;
     struct setting *sets;
     int n_sets;
+    int64_t txn_size;           /* 0: not given */
 };
 
 static bool parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
@@ -285,6 +291,14 @@ static int apply_option(struct opts *o, const struct optdef *d, const char *v, c
         return add_setting(o, "acks", v, err, errsize);
     case O_CODEC:
         return add_setting(o, "compression.type", v, err, errsize);
+    case O_TXN_ID:
+        if (v[0] == '\0')
+            break;
+        return add_setting(o, "transactional.id", v, err, errsize);
+    case O_TXN_SIZE:
+        if (!parse_i64(v, 1, INT64_MAX / 2, &o->txn_size))
+            break;
+        return 0;
     case O_SET: {
         const char *eq = strchr(v, '=');
         if (eq == NULL || eq == v) {
@@ -384,6 +398,7 @@ static int apply_option(struct opts *o, const struct optdef *d, const char *v, c
         [O_EMBEDDED] = "a number of brokers from 1 to 64",
         [O_PARTITIONS] = "a number of partitions from 1 to 1000",
         [O_TRACE_RECORDS] = "a number of records (0: all)",
+        [O_TXN_ID] = "a transactional id", [O_TXN_SIZE] = "a number of messages, at least 1",
     };
     snprintf(err, errsize, "--%s %s: expected %s", name, v,
              d->id < (int)(sizeof(expected) / sizeof(expected[0])) && expected[d->id]
@@ -530,6 +545,11 @@ struct run {
     struct kp_moments drawn;    /* ns between scheduled arrivals */
     int64_t first_call, last_call, last_report;
     struct kp_stats stats;
+
+    bool txn;                   /* transactional.id is set */
+    bool txn_open;
+    int64_t txn_size, in_txn;   /* messages a transaction, and in the open one */
+    int64_t txn_committed, txn_aborted;
 
     bool verify;
     struct delivered *dl;
@@ -774,6 +794,68 @@ static void trace_cb(struct kp_producer *p, int direction, int broker_id, const 
     kw_buf_release(&out);
 }
 
+/* --- transactions --------------------------------------------------------------------------- */
+
+static int txn_failed(struct run *run, const char *what, int rc, const struct kp_txn_error *e)
+{
+    clear_live(run);
+    fprintf(stderr, "kproducer: %s: %s: %s%s\n", what, kp_err2name(rc), e->str,
+            e->fatal ? " (fatal)" : "");
+    run->stopped_early = true;
+    run->txn_open = false;
+    return -1;
+}
+
+/* init_transactions, then the first transaction. 0, or -1 after saying why. */
+static int txn_start(struct run *run)
+{
+    struct kp_txn_error e;
+    int rc;
+    while ((rc = kp_init_transactions(run->p, -1, &e)) != 0 && e.retriable && !g_signals)
+        ;
+    if (rc)
+        return txn_failed(run, "init_transactions", rc, &e);
+    if ((rc = kp_begin_transaction(run->p, &e)) != 0)
+        return txn_failed(run, "begin_transaction", rc, &e);
+    run->txn_open = true;
+    return 0;
+}
+
+/* Ends the open transaction: commits it, or aborts it (when asked, or when the commit says it
+ * must be); then, with next, begins another. Only transactions with messages are counted.
+ * 0, or -1 when transactions cannot go on. */
+static int txn_end(struct run *run, bool abort, bool next)
+{
+    struct kp_txn_error e;
+    int rc = 0;
+    int64_t counted = run->in_txn > 0;
+    run->in_txn = 0;
+    if (!abort) {
+        while ((rc = kp_commit_transaction(run->p, -1, &e)) != 0 && e.retriable && !g_signals)
+            ;
+        if (rc == 0)
+            run->txn_committed += counted;
+        else if (e.txn_requires_abort)
+            abort = true;
+        else
+            return txn_failed(run, "commit_transaction", rc, &e);
+    }
+    if (abort) {
+        while ((rc = kp_abort_transaction(run->p, -1, &e)) != 0 && e.retriable && !g_signals)
+            ;
+        if (rc)
+            return txn_failed(run, "abort_transaction", rc, &e);
+        run->txn_aborted += counted;
+    }
+    run->txn_open = false;
+    if (!next)
+        return 0;
+    if ((rc = kp_begin_transaction(run->p, &e)) != 0)
+        return txn_failed(run, "begin_transaction", rc, &e);
+    run->txn_open = true;
+    return 0;
+}
+
 /* --- producing ------------------------------------------------------------------------------ */
 
 /* Produces one message with its latency origin; waits out a full queue. 0, or -1 when the run
@@ -794,7 +876,16 @@ static int send_one(struct run *run, const void *key, size_t klen, const void *v
             run->last_call = call;
             run->sent++;
             run->sent_bytes += (int64_t)(klen + vlen);
+            if (run->txn && ++run->in_txn >= run->txn_size)
+                return txn_end(run, false, true);
             return 0;
+        }
+        if (rc == KP_ERR__STATE && run->txn_open) {
+            /* The transaction failed under us: end it (an abort), then this message goes in
+             * the next one. */
+            if (txn_end(run, false, true) != 0)
+                return -1;
+            continue;
         }
         if (rc == KP_ERR__QUEUE_FULL) {
             if (g_signals)
@@ -959,6 +1050,7 @@ struct check {
     int64_t mismatched;         /* ... whose offset holds another message */
     int64_t missing;            /* ... not in the log */
     int64_t log_records;        /* records in every partition of the topic */
+    int64_t committed_records;  /* ... that a read_committed consumer reads (transactions) */
     int partitions;
     bool ok;
 };
@@ -996,7 +1088,13 @@ static void check_partition(struct run *run, int32_t part, struct check *ck)
     struct mb_records *r = mb_partition_records(run->c, run->topic, part, 0, 0);
     if (r == NULL)
         return;
-    ck->log_records += (int64_t)r->count;
+    for (size_t i = 0; i < r->count; i++)
+        ck->log_records += r->records[i].control < 0;  /* transaction markers are no message */
+    if (run->txn) {
+        struct mb_records *c = mb_partition_records_committed(run->c, run->topic, part, 0, 0);
+        ck->committed_records += c ? (int64_t)c->count : 0;
+        mb_records_destroy(c);
+    }
     bool *claimed = calloc(r->count + 1, sizeof(*claimed));
     uint32_t *want = malloc((run->n_dl + 1) * sizeof(*want));
     uint32_t *have = malloc((r->count + 1) * sizeof(*have));
@@ -1027,7 +1125,7 @@ static void check_partition(struct run *run, int32_t part, struct check *ck)
     }
     if (n_want) {
         for (size_t i = 0; i < r->count; i++)
-            if (!claimed[i])
+            if (!claimed[i] && r->records[i].control < 0)
                 have[n_have++] = record_crc(&r->records[i]);
         qsort(want, n_want, sizeof(*want), cmp_u32);
         qsort(have, n_have, sizeof(*have), cmp_u32);
@@ -1158,6 +1256,13 @@ static void report_text(const struct run *run, const struct figures *f, const st
         printf(", producer id %" PRId64 " epoch %d", run->stats.producer_id,
                run->stats.producer_epoch);
     printf("; seed %" PRIu64 "\n", run->seed);
+    if (run->txn) {
+        printf("  transactions committed %" PRId64 ", aborted %" PRId64 " (%" PRId64
+               " messages each)", run->txn_committed, run->txn_aborted, run->txn_size);
+        if (ck)
+            printf("; %" PRId64 " records visible to read_committed", ck->committed_records);
+        printf("\n");
+    }
     if (ck) {
         printf("  log check   %" PRId64 " of %" PRId64 " delivered messages found in the log%s; "
                "%" PRId64 " records in %d partition%s of \"%s\"",
@@ -1242,6 +1347,15 @@ static void report_json(const struct run *run, const struct figures *f, const st
     json_object_set_new(pr, "producer_id", json_integer(run->stats.producer_id));
     json_object_set_new(pr, "producer_epoch", json_integer(run->stats.producer_epoch));
     json_object_set_new(j, "producer", pr);
+    if (run->txn) {
+        json_t *t = json_object();
+        json_object_set_new(t, "committed", json_integer(run->txn_committed));
+        json_object_set_new(t, "aborted", json_integer(run->txn_aborted));
+        json_object_set_new(t, "size", json_integer(run->txn_size));
+        if (ck)
+            json_object_set_new(t, "committed_records", json_integer(ck->committed_records));
+        json_object_set_new(j, "transactions", t);
+    }
     if (ck) {
         json_t *c = json_object();
         json_object_set_new(c, "brokers", json_integer(o->embedded));
@@ -1495,6 +1609,17 @@ static int start(struct run *run, struct kp_conf **conf)
     }
     *conf = make_conf(run, err, sizeof(err));
     if (*conf) {
+        /* Transactional however it was set (--transactional-id, -X, a scenario). */
+        char tid[256] = "";
+        kp_conf_get(*conf, "transactional.id", tid, sizeof(tid));
+        run->txn = tid[0] != '\0';
+        run->txn_size = o->txn_size ? o->txn_size : 1000;
+        if (o->txn_size && !run->txn) {
+            fprintf(stderr, "kproducer: --txn-size sizes transactions: give "
+                    "--transactional-id too\n");
+            rc = EXIT_USAGE;
+            goto out;
+        }
         run->trace_t0 = mono_ns();
         run->p = kp_producer_new(*conf, err, sizeof(err));
     }
@@ -1605,10 +1730,15 @@ int main(int argc, char **argv)
     if (run.mode == MODE_WORKLOAD)
         run.deadline = mono_ns() + run.w->timeout_ms * MS;
     run.t0 = mono_ns();
-    if (run.mode == MODE_STDIN)
-        read_stdin(&run);
-    else
-        generate(&run);
+    if (!run.txn || txn_start(&run) == 0) {
+        if (run.mode == MODE_STDIN)
+            read_stdin(&run);
+        else
+            generate(&run);
+        /* The last transaction: committed, unless the run was interrupted. */
+        if (run.txn_open)
+            txn_end(&run, g_signals != 0, false);
+    }
     drain(&run);
     clear_live(&run);
     kp_producer_stats(run.p, &run.stats);

@@ -50,6 +50,8 @@ static const struct prop props[] = {
     { "compression.type", "compression.codec", P_ENUM, V(codec), 0, 0, "none", codecs },
     { "compression.level", NULL, P_INT, V(level), -1, 22, "-1", NULL },
     { "enable.idempotence", NULL, P_BOOL, V(idempotence), 0, 1, "false", NULL },
+    { "transactional.id", NULL, P_STR, V(transactional_id), 0, 0, "", NULL },
+    { "transaction.timeout.ms", NULL, P_INT, V(txn_timeout_ms), 1000, INT32_MAX, "60000", NULL },
     { "retries", "message.send.max.retries", P_INT, V(retries), 0, INT32_MAX, "2147483647",
       NULL },
     { "retry.backoff.ms", NULL, P_INT, V(retry_backoff_ms), 1, 300000, "100", NULL },
@@ -257,7 +259,8 @@ void kp__conf_release(struct kp_conf *c)
 {
     free(c->v.bootstrap);
     free(c->v.client_id);
-    c->v.bootstrap = c->v.client_id = NULL;
+    free(c->v.transactional_id);
+    c->v.bootstrap = c->v.client_id = c->v.transactional_id = NULL;
 }
 
 void kp_conf_destroy(struct kp_conf *c)
@@ -273,7 +276,8 @@ int kp__conf_copy(struct kp_conf *dst, const struct kp_conf *src)
     *dst = *src;
     dst->v.bootstrap = strdup(src->v.bootstrap ? src->v.bootstrap : "");
     dst->v.client_id = strdup(src->v.client_id ? src->v.client_id : "");
-    if (dst->v.bootstrap == NULL || dst->v.client_id == NULL) {
+    dst->v.transactional_id = strdup(src->v.transactional_id ? src->v.transactional_id : "");
+    if (dst->v.bootstrap == NULL || dst->v.client_id == NULL || dst->v.transactional_id == NULL) {
         kp__conf_release(dst);
         return -1;
     }
@@ -384,6 +388,33 @@ int kp__conf_finalize(struct kp_conf *c, char *errstr, size_t size)
     if (v->bootstrap == NULL || v->bootstrap[0] == '\0') {
         snprintf(errstr, size, "\"bootstrap.servers\" must be set (host:port[,host:port...])");
         return -1;
+    }
+    if (v->transactional_id[0]) {
+        /* librdkafka's rules: transactions ride on idempotence, a request must be able to go
+         * out and come back within a transaction, and so must a message. */
+        if (!v->idempotence && kp__conf_is_set(c, "enable.idempotence")) {
+            snprintf(errstr, size, "\"transactional.id\" requires \"enable.idempotence\" "
+                                   "to be true");
+            return -1;
+        }
+        v->idempotence = true;
+        int32_t req_max = v->txn_timeout_ms - 100 > 900 ? v->txn_timeout_ms - 100 : 900;
+        if (!kp__conf_is_set(c, "request.timeout.ms")) {
+            if (v->request_timeout_ms > req_max)
+                v->request_timeout_ms = req_max;
+        } else if ((int64_t)v->txn_timeout_ms + 100 < v->request_timeout_ms) {
+            snprintf(errstr, size, "\"request.timeout.ms\" must be set <= "
+                                   "\"transaction.timeout.ms\" + 100");
+            return -1;
+        }
+        if (!kp__conf_is_set(c, "delivery.timeout.ms")) {
+            v->delivery_timeout_ms = v->txn_timeout_ms;
+        } else if (v->delivery_timeout_ms == 0 ||
+                   v->delivery_timeout_ms > v->txn_timeout_ms) {
+            snprintf(errstr, size, "\"delivery.timeout.ms\" must be set <= "
+                                   "\"transaction.timeout.ms\"");
+            return -1;
+        }
     }
     if (v->idempotence) {
         /* librdkafka's rules: what idempotence needs is implied, and refused if set against. */

@@ -42,6 +42,13 @@ void kp__batch_stamp(struct kp__batch *b, int64_t pid, int16_t epoch, int32_t ba
 
 void kp__idemp_bump(struct kp_producer *p, int err, const char *why)
 {
+    if (p->txn_on) {
+        /* The epoch of a transactional producer moves only at the coordinator, and only
+         * between transactions: the open one must be aborted first (librdkafka's
+         * abortable error with bump). */
+        kp__txn_abortable_locked(p, err, true, "%s", why);
+        return;
+    }
     if (p->idemp_state != KP__I_ASSIGNED)
         return;                 /* a new id or epoch is on its way already */
     p->idemp_state = KP__I_DRAIN;
@@ -79,6 +86,11 @@ enum kp__verdict kp__idemp_classify(struct kp_producer *p, struct kp__batch *b, 
             return KP__V_RETRY;
         if (b->possibly)
             return KP__V_FATAL;
+        if (p->txn_on) {
+            /* A transaction cannot carry on under a new epoch: it fails, the abort bumps. */
+            kp__idemp_bump(p, err, "the broker no longer knows our producer id");
+            return KP__V_FAIL;
+        }
         /* The broker dropped our state (retention removed the producer's last data): a new
          * epoch and sequence 0 are safe, and the batch is sent again under them. */
         kp__idemp_bump(p, err, "the broker no longer knows our producer id");
@@ -118,6 +130,38 @@ static void renumber(struct kp_producer *p)
     }
 }
 
+/* A transactional InitProducerId failed with ec: retried after a backoff unless it cannot
+ * succeed (librdkafka's classes). */
+static void txn_pid_failed(struct kp_producer *p, int ec)
+{
+    switch (ec) {
+    case KW_EC_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+    case KW_EC_CLUSTER_AUTHORIZATION_FAILED:
+    case KW_EC_INVALID_TRANSACTION_TIMEOUT:
+    case KW_EC_INVALID_PRODUCER_EPOCH:
+    case KW_EC_PRODUCER_FENCED:
+    case KP_ERR__UNSUPPORTED_FEATURE:
+        kp__fatal(p, ec, "InitProducerId for transactional.id \"%s\" failed: %s: %s",
+                  p->conf.v.transactional_id, kp_err2name(ec), kp_err2str(ec));
+        return;
+    case KW_EC_NOT_COORDINATOR:
+    case KW_EC_COORDINATOR_NOT_AVAILABLE:
+    case KP_ERR__TRANSPORT:
+    case KP_ERR__TIMED_OUT:
+        kp__txn_coord_lost(p, kp_err2name(ec));
+        break;
+    default:
+        break;
+    }
+    pthread_mutex_lock(&p->lock);
+    p->txn.init_err = ec;
+    pthread_mutex_unlock(&p->lock);
+    p->idemp_state = KP__I_REQUEST;
+    p->idemp_retry_at_us = kp__now(p) + kp__backoff_us(p, 1);
+    kp__log(p, KP_LOG_WARNING, KP__DBG_EOS, "InitProducerId for transactional.id \"%s\" "
+            "failed: %s: retrying", p->conf.v.transactional_id, kp_err2name(ec));
+}
+
 static void init_pid_cb(struct kp_producer *p, struct kp__req *req, int err, struct kw_reader *r)
 {
     int64_t now = kp__now(p);
@@ -127,6 +171,15 @@ static void init_pid_cb(struct kp_producer *p, struct kp__req *req, int err, str
     if (err == 0 && kw_init_producer_id_resp_decode(r, req->version, &m, &p->arena) != KW_OK)
         err = KP_ERR__BAD_MSG;
     int ec = err ? err : m.error_code;
+    if (ec == 0 && m.producer_id < 0) {
+        kp__log(p, KP_LOG_WARNING, KP__DBG_EOS, "%s: InitProducerId gave producer id %" PRId64
+                ": ignored", req->b->name, m.producer_id);
+        ec = KP_ERR__BAD_MSG;
+    }
+    if (ec && p->txn_on) {
+        txn_pid_failed(p, ec);
+        return;
+    }
     if (ec == 0) {
         bool bump = p->pid >= 0;
         int64_t old_pid = p->pid;
@@ -180,13 +233,23 @@ void kp__idemp_serve(struct kp_producer *p, int64_t now_us, int64_t *next_us)
             *next_us = p->idemp_retry_at_us;
         return;
     }
-    struct kp__broker *b = kp__broker_any_up(p, now_us, next_us);
+    /* A transactional producer's id comes from its transaction coordinator. */
+    struct kp__broker *b = p->txn_on ? kp__txn_coord(p, now_us, next_us)
+                                     : kp__broker_any_up(p, now_us, next_us);
     if (b == NULL)
         return;
     int v = kp__broker_version(b, KW_API_INIT_PRODUCER_ID, 0);
     if (v < 0) {
         kp__fatal(p, KP_ERR__UNSUPPORTED_FEATURE, "%s does not offer InitProducerId: the "
-                  "idempotent producer needs Kafka 0.11 or later", b->name);
+                  "%s producer needs Kafka 0.11 or later", b->name,
+                  p->txn_on ? "transactional" : "idempotent");
+        return;
+    }
+    if (p->txn_on && p->pid >= 0 && v < 3) {
+        /* Only the coordinator can bump a transactional producer's epoch, and only from v3
+         * (KIP-360); a new id would not fence anything. librdkafka gives up here too. */
+        kp__fatal(p, KP_ERR__UNSUPPORTED_FEATURE, "%s speaks InitProducerId v%d: bumping the "
+                  "epoch after an aborted transaction needs v3 (KIP-360)", b->name, v);
         return;
     }
     struct kp__req *req = kp__req_new(b, KW_API_INIT_PRODUCER_ID, v);
@@ -195,9 +258,13 @@ void kp__idemp_serve(struct kp_producer *p, int64_t now_us, int64_t *next_us)
     struct kw_init_producer_id_req m = { .transactional_id = KW_STR_NULL,
                                          .transaction_timeout_ms = -1, .producer_id = -1,
                                          .producer_epoch = -1 };
+    if (p->txn_on) {
+        m.transactional_id = kw_str_c(p->conf.v.transactional_id);
+        m.transaction_timeout_ms = p->conf.v.txn_timeout_ms;
+    }
     /* KIP-360: v3+ may name the current id and epoch to have the epoch bumped; older brokers
      * hand out a new id, which does as well for an idempotent producer. */
-    if (v >= 3 && p->pid >= 0 && !p->bump_fresh) {
+    if (v >= 3 && p->pid >= 0 && (p->txn_on || !p->bump_fresh)) {
         m.producer_id = p->pid;
         m.producer_epoch = p->epoch;
     }

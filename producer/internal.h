@@ -66,6 +66,8 @@ enum kp__partitioner {
 struct kp__conf {
     char *bootstrap;
     char *client_id;
+    char *transactional_id;             /* "" : not transactional */
+    int32_t txn_timeout_ms;
     int acks;                           /* -1, 0 or 1 */
     int64_t linger_us;
     int32_t batch_size;
@@ -103,9 +105,10 @@ struct kp_conf {
     struct kw_clock *clock;
 };
 
-/* Settles what depends on several properties (idempotence implies acks=all, retries and at most
- * 5 in flight; an explicit conflicting value is refused), as librdkafka does at rd_kafka_new.
- * Returns 0, or -1 with errstr set. */
+/* Settles what depends on several properties (transactional.id implies idempotence and bounds
+ * request and delivery timeouts by transaction.timeout.ms; idempotence implies acks=all, retries
+ * and at most 5 in flight; an explicit conflicting value is refused), as librdkafka does at
+ * rd_kafka_new. Returns 0, or -1 with errstr set. */
 int kp__conf_finalize(struct kp_conf *c, char *errstr, size_t errstr_size);
 /* Deep copy of src into dst (strings duplicated); -1 if out of memory. */
 int kp__conf_copy(struct kp_conf *dst, const struct kp_conf *src);
@@ -160,6 +163,14 @@ TAILQ_HEAD(kp__batch_list, kp__batch);
 
 /* --- topics and partitions (metadata.c) ------------------------------------------------------- */
 
+/* A partition's place in the open transaction: its batches go out only once it is ADDED. */
+enum kp__part_txn {
+    KP__PT_NONE,
+    KP__PT_PENDING,                     /* has messages: AddPartitionsToTxn wanted */
+    KP__PT_WAIT,                        /* in an AddPartitionsToTxn request */
+    KP__PT_ADDED,
+};
+
 enum kp__topic_state {
     KP__T_UNKNOWN,                      /* no metadata yet: messages wait unassigned */
     KP__T_EXISTS,
@@ -182,6 +193,7 @@ struct kp__part {
     struct kp__broker *inflight_to;     /* ... all to this broker */
     int32_t next_seq;                   /* next sequence to hand out */
     int32_t next_ack_seq;               /* sequence the broker expects after the last ack */
+    int txn;                            /* enum kp__part_txn, under p->lock */
 };
 
 struct kp__topic {
@@ -230,6 +242,7 @@ struct kp__req {
     /* Produce requests */
     struct kp__batch **batches;
     int n_batches;
+    uint64_t txn_gen;                   /* transactional requests: p->txn.gen when sent */
 };
 TAILQ_HEAD(kp__req_list, kp__req);
 
@@ -275,6 +288,80 @@ enum kp__idemp_state {
     KP__I_ASSIGNED,
     KP__I_DRAIN,                        /* bump wanted: waiting for Produce requests to finish */
     KP__I_FATAL,
+    KP__I_TXN_INIT,                     /* transactional: waiting for kp_init_transactions */
+    KP__I_WAIT_ABORT,                   /* transactional: bump wanted once the transaction is
+                                           aborted (KIP-360); nothing is sent meanwhile */
+};
+
+/* The transactional producer's states, librdkafka's. The *_NOT_ACKED states mean the loop
+ * finished an operation whose call had already timed out: the next call returns its result. */
+enum kp__txn_state {
+    KP__TX_NONE,                        /* not transactional */
+    KP__TX_INIT,                        /* kp_init_transactions not called yet */
+    KP__TX_WAIT_PID,                    /* finding the coordinator, InitProducerId */
+    KP__TX_READY_NOT_ACKED,
+    KP__TX_READY,                       /* between transactions */
+    KP__TX_IN_TXN,                      /* produce() accepts messages */
+    KP__TX_BEGIN_COMMIT,                /* sending every message, waiting for the outcomes */
+    KP__TX_COMMITTING,                  /* EndTxn(commit) */
+    KP__TX_COMMIT_NOT_ACKED,
+    KP__TX_BEGIN_ABORT,                 /* purging queued messages, waiting for in-flight ones */
+    KP__TX_ABORTING,                    /* EndTxn(abort), then the epoch bump if one is due */
+    KP__TX_ABORT_NOT_ACKED,
+    KP__TX_ABORTABLE,                   /* failed: only an abort may follow */
+    KP__TX_FATAL,
+};
+
+/* An offsets operation of kp_send_offsets_to_transaction. */
+struct kp__txn_offsets {
+    char *group;
+    int n;
+    struct kp__txn_offset {
+        char *topic;
+        int32_t partition;
+        int64_t offset;
+        char *metadata;                 /* NULL: none */
+    } *o;
+    /* loop only */
+    int phase;                          /* enum in txn.c: AddOffsetsToTxn, find, commit */
+    struct kp__broker *group_coord;
+    uint64_t group_conn_gen;            /* as kp__txn.coord_conn_gen */
+    bool inflight;
+    int attempts;
+    int64_t retry_at_us;
+};
+
+struct kp__txn {
+    /* under p->lock */
+    int state;                          /* enum kp__txn_state */
+    int err;                            /* ABORTABLE, FATAL: what caused it */
+    char errstr[256];
+    bool bump;                          /* the abort must end with an epoch bump (KIP-360) */
+    bool flushing;                      /* BEGIN_COMMIT: linger no longer applies */
+    int64_t dr_fails;                   /* messages of this transaction that failed */
+    int init_err;                       /* the last reason init could not finish yet */
+    bool parts_pending;                 /* some partition is KP__PT_PENDING */
+    int req_cnt;                        /* Add*ToTxn the coordinator took or may have taken
+                                           (no answer): with none, there is nothing to end, and
+                                           Kafka would refuse the EndTxn (INVALID_TXN_STATE) */
+    uint64_t gen;                       /* bumped by begin and by every end: stale answers */
+    struct kp__txn_offsets *off;        /* send_offsets in progress (or done, not yet seen) */
+    int off_state;                      /* 0 none, 1 running, 2 done */
+    struct kp_txn_error off_result;
+    /* loop only */
+    struct kp__broker *coord;           /* NULL: unknown */
+    uint64_t coord_conn_gen;            /* its conn_gen when named: later failures count */
+    bool coord_inflight;
+    int coord_attempts;
+    int64_t coord_retry_at_us;
+    bool addparts_inflight;
+    int addparts_attempts;
+    int64_t addparts_retry_at_us;
+    bool endtxn_inflight;
+    bool endtxn_done;                   /* ABORTING: EndTxn answered, a bump may follow */
+    int endtxn_attempts;
+    int64_t endtxn_retry_at_us;
+    bool bump_sent;                     /* ABORTING: the bump's InitProducerId was asked for */
 };
 
 struct kp_producer {
@@ -308,6 +395,8 @@ struct kp_producer {
     int fatal_err;
     char fatal_reason[256];
     bool topics_added;                  /* a topic nobody asked metadata for yet */
+    bool txn_on;                        /* transactional.id is set (constant) */
+    struct kp__txn txn;
 
     struct kp_stats snap;               /* the loop's counters, published after each pass */
 
@@ -486,6 +575,35 @@ enum kp__verdict {
 enum kp__verdict kp__idemp_classify(struct kp_producer *p, struct kp__batch *b, int err);
 /* Bookkeeping when an idempotent batch is acknowledged. */
 void kp__idemp_acked(struct kp_producer *p, struct kp__batch *b);
+
+/* txn.c */
+/* Runs the transaction manager's side of a scheduler pass: coordinator lookup,
+ * AddPartitionsToTxn, offsets, EndTxn, purges, state changes (loop thread, lock not held). */
+void kp__txn_serve(struct kp_producer *p, int64_t now_us, int64_t *next_us);
+/* The transaction coordinator if its connection is up; else NULL after starting its lookup or
+ * its connection (lowering *next_us to a retry). */
+struct kp__broker *kp__txn_coord(struct kp_producer *p, int64_t now_us, int64_t *next_us);
+/* Forgets the coordinator (a NOT_COORDINATOR answer, a lost connection): it is looked up again. */
+void kp__txn_coord_lost(struct kp_producer *p, const char *why);
+/* A partition got a message in the open transaction: it joins the next AddPartitionsToTxn.
+ * Lock held. Returns true if the loop should run soon. */
+bool kp__txn_part_used(struct kp_producer *p, struct kp__part *pt);
+/* May the partition's batches be sent now? Lock held. */
+bool kp__txn_may_send(const struct kp_producer *p, const struct kp__part *pt);
+/* The open transaction can no longer commit (a message failed, a sequence broke, ...): the next
+ * transactional call says so and kp_abort_transaction is the way out; with bump, the abort ends
+ * with an epoch bump. Later errors keep the first. Lock held. */
+void kp__txn_abortable_locked(struct kp_producer *p, int err, bool bump, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The producer became fatal (kp__fatal): calls waiting on the transaction return. Lock held. */
+void kp__txn_fatal_locked(struct kp_producer *p, int err, const char *reason);
+/* Frees what the transaction manager holds (destroy). */
+void kp__txn_release(struct kp_producer *p);
+
+/* producer.c, for txn.c: waits (own thread) or runs the caller's loop until done(p) holds
+ * (called with the lock held), serving delivery reports meanwhile, for up to timeout_ms of real
+ * time (-1: no limit). Returns whether done held. */
+bool kp__wait(struct kp_producer *p, int timeout_ms, bool (*done)(struct kp_producer *p));
 
 /* Record batch header fields the producer stamps after building (KIP-98 layout): producer id,
  * epoch and base sequence sit inside the CRC-covered part, so the CRC is recomputed. */

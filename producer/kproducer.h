@@ -39,9 +39,12 @@ enum kp_err {
     KP_ERR__INVALID_ARG = -186,
     KP_ERR__TIMED_OUT = -185,           /* a request or an operation timed out */
     KP_ERR__QUEUE_FULL = -184,          /* queue.buffering.max.messages/kbytes reached */
+    KP_ERR__CONFLICT = -173,            /* the transactional call conflicts with one in progress */
+    KP_ERR__STATE = -172,               /* not valid in the current (transactional) state */
     KP_ERR__UNSUPPORTED_FEATURE = -165, /* the broker cannot take what we need to send */
     KP_ERR__PURGE_QUEUE = -152,         /* destroyed (or purged) before it was sent */
     KP_ERR__PURGE_INFLIGHT = -151,      /* destroyed (or purged) while its request was out */
+    KP_ERR__NOT_CONFIGURED = -145,      /* a transactional call without transactional.id */
     KP_ERR__FATAL = -150,               /* the producer hit a fatal error: see fatal_error() */
     KP_ERR__INCONSISTENT = -149,        /* the broker's answer contradicts itself */
     /* Ours, no librdkafka equivalent: without idempotence, the message failed after a request
@@ -164,7 +167,8 @@ void kp_producer_destroy(struct kp_producer *p);
 /* Queues one message and returns at once: 0, or KP_ERR__QUEUE_FULL, KP_ERR__UNKNOWN_TOPIC (the
  * cluster said it does not exist), the Kafka error the cluster gave for the topic
  * (TOPIC_AUTHORIZATION_FAILED, ...), KP_ERR__UNKNOWN_PARTITION, KW_EC_MESSAGE_TOO_LARGE (over
- * message.max.bytes), KP_ERR__INVALID_ARG, KP_ERR__FATAL. Only a 0 return is followed by a
+ * message.max.bytes), KP_ERR__INVALID_ARG, KP_ERR__FATAL, KP_ERR__STATE (transactional.id is
+ * set and no transaction is open: see kp_begin_transaction). Only a 0 return is followed by a
  * delivery report. partition is KP_PARTITION_UA or an explicit one; key/value NULL are null;
  * timestamp 0 means now (ms since the epoch); opaque comes back in the report. */
 int kp_producer_produce(struct kp_producer *p, const char *topic, int32_t partition, int msgflags,
@@ -184,9 +188,11 @@ int kp_producer_flush(struct kp_producer *p, int timeout_ms);
 /* Messages produced and not yet reported. */
 int kp_producer_outq_len(struct kp_producer *p);
 
-/* 0 while all is well; once a fatal error happened (idempotence could not be kept safely), its
+/* 0 while all is well; once a fatal error happened (idempotence could not be kept safely, or a
+ * transactional producer was fenced, refused or told its transaction state is invalid), its
  * code, with the reason in errstr. Then produce fails and queued messages fail with
- * KP_ERR__FATAL. */
+ * KP_ERR__FATAL. A fenced transactional producer's code is KW_EC_PRODUCER_FENCED, also when the
+ * broker said INVALID_PRODUCER_EPOCH. */
 int kp_producer_fatal_error(struct kp_producer *p, char *errstr, size_t errstr_size);
 
 /* A snapshot of counters, for applications and tests. */
@@ -204,5 +210,64 @@ struct kp_stats {
     uint64_t seed;              /* kp.seed in use */
 };
 void kp_producer_stats(struct kp_producer *p, struct kp_stats *out);
+
+/* --- transactions ------------------------------------------------------------------------------
+ * With transactional.id set the producer is transactional, as librdkafka's: call
+ * kp_init_transactions once, then kp_begin_transaction, produce, optionally
+ * kp_send_offsets_to_transaction, and kp_commit_transaction or kp_abort_transaction; then the
+ * next begin. Messages are accepted only inside a transaction. read_committed consumers see a
+ * transaction's messages (and its consumer offsets take effect) only once it commits.
+ *
+ * Each call returns err->code (0 on success) and, when err is not NULL, classifies a failure:
+ *   retriable           the same call may simply be made again; init, commit, abort and
+ *                       send_offsets go on in the background after a timeout
+ *                       (KP_ERR__TIMED_OUT), and calling again resumes them;
+ *   txn_requires_abort  the transaction cannot commit: call kp_abort_transaction, then begin
+ *                       a new one;
+ *   fatal               the producer is unusable (fenced by a newer instance with the same
+ *                       transactional.id, not authorized, ...): kp_producer_fatal_error gives
+ *                       the same code; destroy it.
+ * A failure with no flag set (KP_ERR__STATE: a call out of order) is the application's.
+ *
+ * The calls block, waiting up to timeout_ms of real time (-1: transaction.timeout.ms, twice that
+ * for init), serving delivery reports meanwhile as kp_producer_flush does; in caller-driven mode
+ * they run the caller's event loop, so call them from outside it. One thread at a time. */
+struct kp_txn_error {
+    int code;                   /* 0, a KW_EC_* broker code or a KP_ERR__* local code */
+    bool retriable;             /* the same call may simply be made again */
+    bool txn_requires_abort;    /* call kp_abort_transaction, then start a new one */
+    bool fatal;                 /* the producer is unusable: destroy it */
+    char str[256];
+};
+
+/* One consumer offset for kp_send_offsets_to_transaction: the next message to consume. */
+struct kp_topic_partition_offset {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;             /* < 0: skipped, as librdkafka skips logical offsets */
+    const char *metadata;       /* NULL: none */
+};
+
+/* Finds the transaction coordinator and gets the producer id and epoch for transactional.id,
+ * which fences any older producer with the same id and has the coordinator abort a
+ * transaction it left open. Retriable on timeout; KP_ERR__STATE if already done. */
+int kp_init_transactions(struct kp_producer *p, int timeout_ms, struct kp_txn_error *err);
+/* Opens a transaction (no request: partitions join it as messages are produced to them).
+ * KP_ERR__STATE if one is open or init has not succeeded. */
+int kp_begin_transaction(struct kp_producer *p, struct kp_txn_error *err);
+/* Adds consumer offsets of group_id to the open transaction: AddOffsetsToTxn to the transaction
+ * coordinator, then TxnOffsetCommit to the group's coordinator. They take effect only if the
+ * transaction commits. Offsets below 0 are skipped (none left: success, nothing sent); the
+ * strings are copied. Calling again while one is in progress resumes it. */
+int kp_send_offsets_to_transaction(struct kp_producer *p, const char *group_id,
+                                   const struct kp_topic_partition_offset *offsets, int n,
+                                   int timeout_ms, struct kp_txn_error *err);
+/* Sends every message of the transaction (linger no longer applies), then commits it with
+ * EndTxn. If any message failed, nothing is committed and the error requires an abort. */
+int kp_commit_transaction(struct kp_producer *p, int timeout_ms, struct kp_txn_error *err);
+/* Purges the transaction's queued messages (reported with KP_ERR__PURGE_QUEUE), waits for those
+ * in flight, and aborts it with EndTxn; after an error that broke the sequence numbers it also
+ * bumps the producer epoch (KIP-360) so the next transaction starts clean. */
+int kp_abort_transaction(struct kp_producer *p, int timeout_ms, struct kp_txn_error *err);
 
 #endif

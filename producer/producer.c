@@ -117,11 +117,17 @@ void kp__fatal(struct kp_producer *p, int err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
+    /* A transactional producer told its epoch is old was fenced by a newer instance, whatever
+     * the API version called it (librdkafka's normalization). */
+    if (p->txn_on && err == KW_EC_INVALID_PRODUCER_EPOCH)
+        err = KW_EC_PRODUCER_FENCED;
     pthread_mutex_lock(&p->lock);
     bool first = p->fatal_err == 0;
     if (first) {
         p->fatal_err = err;
         snprintf(p->fatal_reason, sizeof(p->fatal_reason), "%s", reason);
+        if (p->txn_on)
+            kp__txn_fatal_locked(p, err, reason);
     }
     pthread_mutex_unlock(&p->lock);
     if (!first)
@@ -222,6 +228,7 @@ static void schedule_once(struct kp_producer *p)
         kp__broker_timeouts(b, now, &next);
     }
     kp__idemp_serve(p, now, &next);
+    kp__txn_serve(p, now, &next);
     kp__metadata_serve(p, now, &next);
     TAILQ_FOREACH(b, &p->brokers, link)
         kp__produce_serve(p, b, now, &next);
@@ -259,7 +266,13 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     struct kp_producer *p = arg;
     pthread_mutex_lock(&p->lock);
     p->wake_pending = false;
+    bool stop = p->stopping && p->thread_started;
     pthread_mutex_unlock(&p->lock);
+    if (stop) {
+        /* destroy's request, made from its thread: see kp_producer_destroy. */
+        event_base_loopbreak(p->base);
+        return;
+    }
     kp__schedule(p);
 }
 
@@ -323,6 +336,12 @@ struct kp_producer *kp_producer_new(const struct kp_conf *conf, char *errstr, si
     p->rng = p->conf.v.seed;
     p->loop_rng = p->conf.v.seed ^ UINT64_C(0x5851f42d4c957f2d);
     p->idemp_state = p->conf.v.idempotence ? KP__I_REQUEST : KP__I_NONE;
+    if (p->conf.v.transactional_id[0]) {
+        /* The producer id comes from the transaction coordinator, once init asks for it. */
+        p->txn_on = true;
+        p->txn.state = KP__TX_INIT;
+        p->idemp_state = KP__I_TXN_INIT;
+    }
 
     if (conf->base) {
         p->base = conf->base;
@@ -357,9 +376,10 @@ struct kp_producer *kp_producer_new(const struct kp_conf *conf, char *errstr, si
      * and the error callback before the first message. */
     p->md_wanted = true;
     kp__dbg(p, KP__DBG_GENERIC, "producer started: kp.seed=%" PRIu64 ", %s, acks=%d, "
-            "linger.ms=%g, idempotence=%s", p->conf.v.seed,
+            "linger.ms=%g, idempotence=%s%s%s", p->conf.v.seed,
             p->own_base ? "own thread" : "caller's event loop", p->conf.v.acks,
-            (double)p->conf.v.linger_us / 1000.0, p->conf.v.idempotence ? "on" : "off");
+            (double)p->conf.v.linger_us / 1000.0, p->conf.v.idempotence ? "on" : "off",
+            p->txn_on ? ", transactional.id=" : "", p->conf.v.transactional_id);
 
     if (p->own_base) {
         /* A write to a socket its peer reset raises SIGPIPE in the writing thread: block it
@@ -389,9 +409,15 @@ void kp_producer_destroy(struct kp_producer *p)
         return;
     pthread_mutex_lock(&p->lock);
     p->stopping = true;
+    /* A loopbreak sent before the thread entered its loop would be forgotten (the loop clears
+     * it when it starts): the wake event stays active until the loop runs it, and then the
+     * loop breaks itself. */
+    if (p->thread_started) {
+        p->wake_pending = false;
+        kp__wake_locked(p);
+    }
     pthread_mutex_unlock(&p->lock);
     if (p->thread_started) {
-        event_base_loopbreak(p->base);
         pthread_join(p->thread, NULL);
         p->thread_started = false;
     }
@@ -416,6 +442,7 @@ void kp_producer_destroy(struct kp_producer *p)
     if (p->timer_id)
         kw_timer_cancel(p->clock, p->timer_id);
     p->timer_id = 0;
+    kp__txn_release(p);
     kp__topics_destroy(p);
     while (p->free_batches) {
         struct kp__batch *b = p->free_batches;
@@ -493,6 +520,8 @@ int kp_producer_produce(struct kp_producer *p, const char *topic, int32_t partit
         rc = KP_ERR__FATAL;
     else if (p->stopping)
         rc = KP_ERR__DESTROY;
+    else if (p->txn_on && p->txn.state != KP__TX_IN_TXN)
+        rc = KP_ERR__STATE;     /* librdkafka: messages only inside a transaction */
     else if ((p->conf.v.queue_max_msgs && p->msg_cnt >= p->conf.v.queue_max_msgs) ||
              p->msg_bytes + (int64_t)size > (int64_t)p->conf.v.queue_max_kbytes * 1024)
         rc = KP_ERR__QUEUE_FULL;
@@ -646,6 +675,44 @@ int kp_producer_flush(struct kp_producer *p, int timeout_ms)
     p->flushing--;
     pthread_mutex_unlock(&p->lock);
     return rc;
+}
+
+bool kp__wait(struct kp_producer *p, int timeout_ms, bool (*done)(struct kp_producer *p))
+{
+    int64_t deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+    for (;;) {
+        /* Caller-driven: one non-blocking turn first, so even a zero timeout makes progress. */
+        if (!p->own_base)
+            run_loop(p, 0);
+        kp__reports_serve(p);
+        pthread_mutex_lock(&p->lock);
+        bool ok = done(p);
+        pthread_mutex_unlock(&p->lock);
+        if (ok)
+            return true;
+        int64_t left = deadline < 0 ? 1000 : deadline - mono_ms();
+        if (left <= 0)
+            return false;
+        if (left > 1000)
+            left = 1000;
+        if (!p->own_base) {
+            run_loop(p, (int)left);
+            continue;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += left / 1000;
+        ts.tv_nsec += (left % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_mutex_lock(&p->lock);
+        while (!have_reports(p) && !done(p) &&
+               pthread_cond_timedwait(&p->cond, &p->lock, &ts) == 0)
+            ;
+        pthread_mutex_unlock(&p->lock);
+    }
 }
 
 int kp_producer_outq_len(struct kp_producer *p)

@@ -24,6 +24,9 @@ static const struct {
     { KP_ERR__INVALID_ARG, "_INVALID_ARG", "Local: Invalid argument or configuration" },
     { KP_ERR__TIMED_OUT, "_TIMED_OUT", "Local: Timed out" },
     { KP_ERR__QUEUE_FULL, "_QUEUE_FULL", "Local: Queue full" },
+    { KP_ERR__CONFLICT, "_CONFLICT", "Local: Conflicting use" },
+    { KP_ERR__STATE, "_STATE", "Local: Erroneous state" },
+    { KP_ERR__NOT_CONFIGURED, "_NOT_CONFIGURED", "Local: Functionality not configured" },
     { KP_ERR__UNSUPPORTED_FEATURE, "_UNSUPPORTED_FEATURE",
       "Local: Required feature not supported by broker" },
     { KP_ERR__PURGE_QUEUE, "_PURGE_QUEUE", "Local: Purged in queue" },
@@ -88,8 +91,19 @@ void kp__batch_fail(struct kp_producer *p, struct kp__batch *b, int err, const c
     if (b->possibly && !p->conf.v.idempotence && err != KP_ERR__PURGE_QUEUE &&
         err != KP_ERR__PURGE_INFLIGHT && err != KP_ERR__FATAL)
         final = KP_ERR__POSSIBLY_PERSISTED;
+    if (p->txn_on && !p->stopping) {
+        /* librdkafka: a message of a transaction that failed for good means the transaction
+         * cannot commit. Purges are the abort itself, fatal errors say more already. */
+        p->txn.dr_fails += b->count;
+        if (err != KP_ERR__PURGE_QUEUE && err != KP_ERR__PURGE_INFLIGHT && err != KP_ERR__FATAL)
+            kp__txn_abortable_locked(p, err, false, "%d message%s to %s [%d] failed: %s",
+                                     b->count, b->count == 1 ? "" : "s", b->topic->name,
+                                     b->part ? b->part->id : -1,
+                                     errstr ? errstr : kp_err2str(err));
+    }
     /* A sequence number that will never be acknowledged leaves a gap the broker would refuse
-     * every later batch for: the epoch is bumped and sequences restart (KIP-360). */
+     * every later batch for: the epoch is bumped and sequences restart (KIP-360); for a
+     * transaction, once it is aborted. */
     if (b->base_seq >= 0 && !p->stopping &&
         (p->idemp_state == KP__I_ASSIGNED || p->idemp_state == KP__I_DRAIN))
         kp__idemp_bump(p, err, "a batch with a sequence number failed");

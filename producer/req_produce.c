@@ -254,7 +254,10 @@ static void send_batches(struct kp_producer *p, struct kp__broker *b, struct kp_
         free(parts);
         return;
     }
-    struct kw_produce_req m = { .transactional_id = KW_STR_NULL, .acks = (int16_t)p->conf.v.acks,
+    struct kw_produce_req m = { .transactional_id = p->txn_on
+                                                        ? kw_str_c(p->conf.v.transactional_id)
+                                                        : KW_STR_NULL,
+                                .acks = (int16_t)p->conf.v.acks,
                                 .timeout_ms = p->conf.v.request_timeout_ms,
                                 .topic_data = topics };
     int64_t deadline = now + (int64_t)p->conf.v.request_timeout_ms * 1000;
@@ -319,7 +322,7 @@ void kp__produce_serve(struct kp_producer *p, struct kp__broker *b, int64_t now_
                 if (pt->leader != b || TAILQ_EMPTY(&pt->queue))
                     continue;
                 needed = true;
-                if (!may)
+                if (!may || (p->txn_on && !kp__txn_may_send(p, pt)))
                     continue;
                 struct kp__batch *head = TAILQ_FIRST(&pt->queue);
                 size_t size = head->finished ? head->buf.len : kw_batch_builder_size(&head->bb);

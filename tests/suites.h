@@ -36,6 +36,7 @@
     X(producer_retry, "producer: retries, timeouts, lost answers")   \
     X(producer_idemp, "producer: idempotence and epoch bumps")      \
     X(producer_faults, "producer: under the mock's fault rules")    \
+    X(producer_txn, "producer: transactions")                       \
     X(cli, "kproducer: histogram, arrivals, sizes, trace hook")      \
     X(replay, "every fixture scenario run twice: identical journals")     \
     X(grade, "mockbroker grade: good and broken producers judged")

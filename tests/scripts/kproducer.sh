@@ -126,6 +126,13 @@ check "keyed, sized, compressed messages are all found in three partitions" \
      j["log_check"]["ok"] and j["log_check"]["partitions"] == 3 and
      j["log_check"]["log_records"] == 5000 and j["producer"]["producer_id"] >= 0'
 
+# Transactions: one committed every --txn-size messages, all of them read_committed-visible.
+run --embedded 3 --count 1000 --transactional-id kp-sh --txn-size 100 --seed 13 --json
+check "--transactional-id commits a transaction every --txn-size messages" \
+    'j["transactions"] == {"committed": 10, "aborted": 0, "size": 100,
+                           "committed_records": 1000} and
+     j["delivered"] == 1000 and j["log_check"]["ok"] and j["log_check"]["log_records"] == 1000'
+
 # Same seed, same messages: keys and values of two traced runs are identical.
 run --embedded 1 --count 20 --keys 4 --size 5-30 --seed 77 --trace --trace-records 0 \
     -X linger.ms=50

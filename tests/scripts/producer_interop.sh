@@ -3,7 +3,10 @@
 #  1. librdkafka's own mock cluster, read back with a librdkafka consumer (kp_interop rdmock):
 #     ApiVersions fallback, Metadata v0-v2, answers to acks=0, codecs, leader moves and injected
 #     errors with idempotence;
-#  2. bin/mockbroker, read back with kcat: every message once, per partition in send order.
+#     and the transactional producer's calls under coordinator errors;
+#  2. bin/mockbroker, read back with kcat: every message once, per partition in send order; and
+#     transactions read back by librdkafka consumers: read_committed sees committed messages
+#     only, read_uncommitted all, the group's offsets are the committed transaction's.
 # Run by `make test` with B and BIN in the environment. KP_INTEROP_DEBUG=ctx,... turns on the
 # producer's debug contexts.
 set -uo pipefail
@@ -43,7 +46,8 @@ fi
 mkfifo "$work/in" "$work/out" || exit 1
 exec {keep_in}<>"$work/in" {keep_out}<>"$work/out"
 timeout -k 5 300 "$mb" --port 0 --seed 7 --brokers 3 --exit-on-stdin-close --log-level error \
-    --auto-create off --topic kp-a:3:3 --topic kp-b:3:3 --topic kp-c:3:3 \
+    --auto-create off --topic kp-a:3:3 --topic kp-b:3:3 --topic kp-c:3:3 --topic kp-txn:3:3 \
+    --topic kp-interop-source:1:3 \
     <"$work/in" >"$work/out" 2>"$work/mockbroker.log" &
 mb_pid=$!
 line=""
@@ -98,6 +102,14 @@ check() {
 check kp-a 5000
 check kp-b 5000 enable.idempotence=true compression.type=lz4 linger.ms=20
 check kp-c 2000 acks=0 compression.type=zstd partitioner=murmur2_random
+
+# Transactions: kp_interop prints one ok/FAIL line per check.
+if timeout -k 5 120 "$tool" txn "$bootstrap" kp-txn 3 >"$work/txn.out" 2>&1; then
+    pass "bin/mockbroker: transactions read back with read_committed and read_uncommitted"
+else
+    cat "$work/txn.out"
+    fail "bin/mockbroker: transactions (details above)"
+fi
 
 exec {keep_in}>&-
 echo "producer_interop: $passes passed, $failures failed"

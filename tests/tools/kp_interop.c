@@ -5,6 +5,15 @@
  *       (its ApiVersions fallback to v0, Metadata v0-v2, answers to acks=0 and injected errors
  *       and leader moves exercise us), reads every partition back with a librdkafka consumer and
  *       compares: every message once, in order per partition, at the offset its report gave.
+ *       Then the transactional producer: committed and aborted transactions with consumer
+ *       offsets, under injected coordinator errors and a coordinator move. That mock writes no
+ *       transaction markers, so there it checks the calls and that committed messages arrived.
+ *   kp_interop txn BOOTSTRAP TOPIC PARTITIONS
+ *       Transactions against a broker that keeps markers (bin/mockbroker): a librdkafka consumer
+ *       with isolation.level=read_committed must read exactly the committed messages, one with
+ *       read_uncommitted the aborted ones too, and the group's offset of kp-interop-source [0]
+ *       (a topic the broker must have: Kafka refuses offsets of unknown ones) must be the
+ *       committed transaction's.
  *   kp_interop produce BOOTSTRAP TOPIC N [property=value ...]
  *       Produces N messages (key "k<i mod 7>", value "m<i>") and exits 0 if every report is a
  *       success; for a consumer such as kcat to check what arrived. */
@@ -254,6 +263,279 @@ static void push_errors(rd_kafka_mock_cluster_t *mc, const char *topic)
                                       RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
 }
 
+/* --- transactions ------------------------------------------------------------------------ */
+
+#define TXN_GROUP "kp-interop-group"
+#define TXN_SRC "kp-interop-source"
+
+static bool txn_ok(const char *what, int rc, const struct kp_txn_error *e)
+{
+    if (rc == 0)
+        return true;
+    fprintf(stderr, "kp_interop: %s: %s%s%s%s: %s\n", what, kp_err2name(rc),
+            e->retriable ? " (retriable)" : "", e->txn_requires_abort ? " (requires abort)" : "",
+            e->fatal ? " (fatal)" : "", e->str);
+    return false;
+}
+
+/* Produces messages first..first+n-1 ("m<i>" keyed "k<i mod 7>") into the open transaction. */
+static bool txn_produce(struct kp_producer *p, const char *topic, int first, int n)
+{
+    for (int i = first; i < first + n; i++) {
+        char k[16], v[32];
+        int kl = snprintf(k, sizeof(k), "k%d", i % 7);
+        int vl = snprintf(v, sizeof(v), "m%d", i);
+        int rc;
+        while ((rc = kp_producer_produce(p, topic, KP_PARTITION_UA, 0, k, (size_t)kl, v,
+                                         (size_t)vl, NULL, 0, 0, (void *)(intptr_t)i)) ==
+               KP_ERR__QUEUE_FULL)
+            kp_producer_poll(p, 10);
+        if (rc) {
+            fprintf(stderr, "kp_interop: produce m%d: %s\n", i, kp_err2name(rc));
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool txn_offsets(struct kp_producer *p, int64_t offset)
+{
+    struct kp_txn_error e;
+    struct kp_topic_partition_offset o = { TXN_SRC, 0, offset, "kp-interop" };
+    return txn_ok("send_offsets_to_transaction",
+                  kp_send_offsets_to_transaction(p, TXN_GROUP, &o, 1, 30000, &e), &e);
+}
+
+/* Three transactions: 0..c-1 committed (with the group's offset 42), c..c+a-1 aborted after
+ * they were all delivered (with offset 99), c+a..2c+a-1 committed. during() runs before each
+ * transaction (index 0, 1, 2). Returns 0 if every call succeeded. */
+static int txn_run(const char *bootstrap, const char *topic, struct sent *s, int c, int a,
+                   void (*during)(void *arg, int txn), void *arg)
+{
+    char id[128];
+    snprintf(id, sizeof(id), "kp-interop-%s", topic);
+    struct kp_producer *p = producer(bootstrap, (const char *[]){ "transactional.id", id,
+                                                                  "linger.ms", "5", NULL }, s);
+    if (p == NULL)
+        return -1;
+    struct kp_txn_error e;
+    bool ok = true;
+    if (during)
+        during(arg, 0);
+    ok = txn_ok("init_transactions", kp_init_transactions(p, 30000, &e), &e);
+    ok = ok && txn_ok("begin_transaction", kp_begin_transaction(p, &e), &e);
+    ok = ok && txn_produce(p, topic, 0, c) && txn_offsets(p, 42);
+    ok = ok && txn_ok("commit_transaction", kp_commit_transaction(p, 30000, &e), &e);
+    if (ok && during)
+        during(arg, 1);
+    ok = ok && txn_ok("begin_transaction", kp_begin_transaction(p, &e), &e);
+    ok = ok && txn_produce(p, topic, c, a);
+    /* Delivered, so the aborted records are in the log and read_committed must skip them. */
+    ok = ok && kp_producer_flush(p, 30000) == 0 && txn_offsets(p, 99);
+    ok = ok && txn_ok("abort_transaction", kp_abort_transaction(p, 30000, &e), &e);
+    if (ok && during)
+        during(arg, 2);
+    ok = ok && txn_ok("begin_transaction", kp_begin_transaction(p, &e), &e);
+    ok = ok && txn_produce(p, topic, c + a, c);
+    ok = ok && txn_ok("commit_transaction", kp_commit_transaction(p, 30000, &e), &e);
+    kp_producer_destroy(p);
+    if (ok && s->failed) {
+        fprintf(stderr, "kp_interop: %d messages failed\n", s->failed);
+        ok = false;
+    }
+    return ok ? 0 : -1;
+}
+
+/* Reads topic from the beginning with isolation level iso and checks that it holds exactly the
+ * messages i with want[i], each once, in production order per partition. */
+static int verify_txn(const char *bootstrap, const char *topic, int parts, int n,
+                      const bool *want, const char *iso)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof(err));
+    rd_kafka_conf_set(conf, "group.id", "kp-interop-reader", err, sizeof(err));
+    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err));
+    rd_kafka_conf_set(conf, "isolation.level", iso, err, sizeof(err));
+    rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof(err));
+    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    if (rk == NULL) {
+        fprintf(stderr, "kp_interop: consumer: %s\n", err);
+        return -1;
+    }
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(parts);
+    for (int i = 0; i < parts; i++)
+        rd_kafka_topic_partition_list_add(list, topic, i)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    int expected = 0, got = 0, bad = 0, eofs = 0, last[MAX_PARTS];
+    for (int i = 0; i < n; i++)
+        expected += want[i];
+    for (int i = 0; i < MAX_PARTS; i++)
+        last[i] = -1;
+    char *seen = calloc((size_t)n, 1);
+    time_t until = time(NULL) + 30;
+    /* Until every partition reached its end (for read_committed: the last stable offset) with
+     * all expected messages read. */
+    while ((got < expected || eofs < parts) && time(NULL) < until) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+        if (m == NULL)
+            continue;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            eofs++;
+        } else if (m->err) {
+            fprintf(stderr, "kp_interop: consume: %s\n", rd_kafka_message_errstr(m));
+        } else {
+            eofs = 0;
+            char v[32] = "";
+            snprintf(v, sizeof(v), "%.*s", (int)m->len, (const char *)m->payload);
+            int i = v[0] == 'm' ? atoi(v + 1) : -1;
+            int32_t part = m->partition;
+            if (i < 0 || i >= n || part < 0 || part >= MAX_PARTS || !want[i]) {
+                fprintf(stderr, "kp_interop: %s read \"%s\" at [%d] %" PRId64 ": not "
+                        "expected\n", iso, v, part, m->offset);
+                bad++;
+            } else if (seen[i]++) {
+                fprintf(stderr, "kp_interop: %s read m%d twice\n", iso, i);
+                bad++;
+            } else if (i <= last[part]) {
+                fprintf(stderr, "kp_interop: %s read m%d after m%d in partition %d\n", iso, i,
+                        last[part], part);
+                bad++;
+            } else {
+                last[part] = i;
+                got++;
+            }
+        }
+        rd_kafka_message_destroy(m);
+    }
+    free(seen);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    if (got < expected)
+        fprintf(stderr, "kp_interop: %s read %d of %d expected messages\n", iso, got,
+                expected);
+    return got == expected && bad == 0 ? 0 : -1;
+}
+
+/* The group's committed offset of TXN_SRC [0], or -2 on failure. */
+static int64_t group_offset(const char *bootstrap)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof(err));
+    rd_kafka_conf_set(conf, "group.id", TXN_GROUP, err, sizeof(err));
+    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    if (rk == NULL)
+        return -2;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, TXN_SRC, 0);
+    int64_t off = -2;
+    rd_kafka_resp_err_t e = rd_kafka_committed(rk, list, 10000);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR && list->elems[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        off = list->elems[0].offset;
+    else
+        fprintf(stderr, "kp_interop: committed offsets of %s: %s\n", TXN_GROUP,
+                rd_kafka_err2str(e ? e : list->elems[0].err));
+    rd_kafka_topic_partition_list_destroy(list);
+    rd_kafka_destroy(rk);
+    return off;
+}
+
+struct rdmock_faults {
+    rd_kafka_mock_cluster_t *mc;
+    const char *id;
+};
+
+/* Coordinator errors before each transaction, and the coordinator moved before the last. */
+static void rdmock_txn_faults(void *arg, int txn)
+{
+    struct rdmock_faults *f = arg;
+    rd_kafka_mock_cluster_t *mc = f->mc;
+    switch (txn) {
+    case 0:
+        rd_kafka_mock_push_request_errors(mc, 22 /* InitProducerId */, 2,
+                                          RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
+                                          RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS);
+        rd_kafka_mock_push_request_errors(mc, 24 /* AddPartitionsToTxn */, 2,
+                                          RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS,
+                                          RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+        rd_kafka_mock_push_request_errors(mc, 25 /* AddOffsetsToTxn */, 1,
+                                          RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+        rd_kafka_mock_push_request_errors(mc, 28 /* TxnOffsetCommit */, 1,
+                                          RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
+        rd_kafka_mock_push_request_errors(mc, 26 /* EndTxn */, 2,
+                                          RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
+                                          RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS);
+        break;
+    case 1:
+        rd_kafka_mock_push_request_errors(mc, 26 /* EndTxn */, 1,
+                                          RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE);
+        break;
+    case 2:
+        rd_kafka_mock_coordinator_set(mc, "transaction", f->id, 3);
+        break;
+    }
+}
+
+static int rdmock_txn(rd_kafka_mock_cluster_t *mc)
+{
+    const char *topic = "t-txn", *bootstrap = rd_kafka_mock_cluster_bootstraps(mc);
+    const int c = 300, a = 200, n = 2 * c + a;
+    if (rd_kafka_mock_topic_create(mc, topic, 3, 3) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        rd_kafka_mock_topic_create(mc, TXN_SRC, 1, 3) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return -1;
+    rd_kafka_mock_coordinator_set(mc, "transaction", "kp-interop-t-txn", 2);
+    struct rdmock_faults f = { mc, "kp-interop-t-txn" };
+    struct sent *s = sent_new(n);
+    int rc = txn_run(bootstrap, topic, s, c, a, rdmock_txn_faults, &f);
+    /* Without markers a read_committed consumer reads the aborted records too: the check is
+     * that the committed ones all arrived, once and in order, alongside them. */
+    bool *want = calloc((size_t)n, sizeof(*want));
+    for (int i = 0; i < n; i++)
+        want[i] = true;
+    if (rc == 0)
+        rc = verify_txn(bootstrap, topic, 3, n, want, "read_committed");
+    free(want);
+    printf("%s transactions (commit, abort, offsets; coordinator errors and a move): %d "
+           "messages in 3 transactions\n", rc == 0 ? "ok  " : "FAIL", n);
+    fflush(stdout);
+    sent_free(s);
+    return rc;
+}
+
+static int txn_cmd(const char *bootstrap, const char *topic, int parts)
+{
+    const int c = 500, a = 300, n = 2 * c + a;
+    struct sent *s = sent_new(n);
+    int rc = txn_run(bootstrap, topic, s, c, a, NULL, NULL), failed = rc != 0;
+    printf("%s transactions: 2 committed, 1 aborted\n", rc == 0 ? "ok  " : "FAIL");
+    bool *want = calloc((size_t)n, sizeof(*want));
+    for (int i = 0; i < n; i++)
+        want[i] = i < c || i >= c + a;
+    if (!failed) {
+        rc = verify_txn(bootstrap, topic, parts, n, want, "read_committed");
+        failed += rc != 0;
+        printf("%s read_committed reads the %d committed messages, none of the %d aborted\n",
+               rc == 0 ? "ok  " : "FAIL", 2 * c, a);
+        for (int i = 0; i < n; i++)
+            want[i] = true;
+        rc = verify_txn(bootstrap, topic, parts, n, want, "read_uncommitted");
+        failed += rc != 0;
+        printf("%s read_uncommitted reads all %d\n", rc == 0 ? "ok  " : "FAIL", n);
+        int64_t off = group_offset(bootstrap);
+        failed += off != 42;
+        printf("%s the group's offset is the committed transaction's (42): %" PRId64 "\n",
+               off == 42 ? "ok  " : "FAIL", off);
+    }
+    fflush(stdout);
+    free(want);
+    sent_free(s);
+    return failed ? 1 : 0;
+}
+
 static int rdmock(void)
 {
     char err[512];
@@ -290,6 +572,7 @@ static int rdmock(void)
                     (const char *[]){ "enable.idempotence", "true", "retry.backoff.ms", "10",
                                       NULL },
                     true, push_errors) != 0;
+    failed += rdmock_txn(mc) != 0;
     rd_kafka_mock_cluster_destroy(mc);
     rd_kafka_destroy(rk);
     return failed ? 1 : 0;
@@ -329,7 +612,10 @@ int main(int argc, char **argv)
         return rdmock();
     if (argc >= 5 && strcmp(argv[1], "produce") == 0)
         return produce_cmd(argc, argv);
+    if (argc == 5 && strcmp(argv[1], "txn") == 0)
+        return txn_cmd(argv[2], argv[3], atoi(argv[4]));
     fprintf(stderr, "usage: kp_interop rdmock\n"
+                    "       kp_interop txn BOOTSTRAP TOPIC PARTITIONS\n"
                     "       kp_interop produce BOOTSTRAP TOPIC N [property=value ...]\n");
     return 2;
 }
