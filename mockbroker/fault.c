@@ -74,6 +74,18 @@ bool mb__throttle_first(int api_key, int version)
     case KW_API_DELETE_TOPICS: return version >= 2;
     case KW_API_FIND_COORDINATOR: return version >= 2;
     case KW_API_INIT_PRODUCER_ID: return version >= 1;
+    case KW_API_OFFSET_COMMIT: return version >= 4;
+    case KW_API_OFFSET_FETCH: return version >= 4;
+    case KW_API_JOIN_GROUP: return version >= 3;
+    case KW_API_HEARTBEAT: return version >= 2;
+    case KW_API_LEAVE_GROUP: return version >= 2;
+    case KW_API_SYNC_GROUP: return version >= 2;
+    case KW_API_DESCRIBE_GROUPS: return version >= 2;
+    case KW_API_LIST_GROUPS: return version >= 2;
+    case KW_API_ADD_PARTITIONS_TO_TXN: return version >= 1;
+    case KW_API_ADD_OFFSETS_TO_TXN: return version >= 1;
+    case KW_API_END_TXN: return version >= 1;
+    case KW_API_TXN_OFFSET_COMMIT: return version >= 1;
     default: return true;
     }
 }
@@ -761,6 +773,13 @@ static int16_t stamp_code(const struct stamp *s, struct kw_str topic, int32_t pa
     return ec;
 }
 
+/* ErrorCode, and the names some answers give it (AddPartitionsToTxn's PartitionErrorCode). */
+static bool is_error_code(const struct kw_field *f)
+{
+    size_t n = strlen(f->name);
+    return n >= 9 && strcmp(f->name + n - 9, "ErrorCode") == 0;
+}
+
 static void walk(struct stamp *s, const struct kw_schema *sc, int v, uint8_t *st,
                  struct kw_str topic, int32_t partition)
 {
@@ -779,7 +798,7 @@ static void walk(struct stamp *s, const struct kw_schema *sc, int v, uint8_t *st
         const struct kw_field *f = &sc->fields[i];
         if (!in_version(f, v))
             continue;
-        if (f->type == KW_T_I16 && strcmp(f->name, "ErrorCode") == 0) {
+        if (f->type == KW_T_I16 && is_error_code(f)) {
             int16_t *code = (int16_t *)(st + f->off);
             if (ec)
                 *code = ec;

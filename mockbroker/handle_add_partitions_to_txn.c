@@ -52,11 +52,6 @@ int mb__handle_add_partitions_to_txn(struct mb__req *req)
             struct kw_add_partitions_to_txn_partition_result *r = &resp.results[i].results[j];
             if (r->partition_error_code == 0)
                 r->partition_error_code = ec;
-            /* An after_apply rule's error: applied, answered as failed. The generic stamping
-             * knows only fields named ErrorCode, and these are PartitionErrorCode. */
-            if (r->partition_error_code == 0 && req->plan)
-                r->partition_error_code = mb__fault_error(req, MB_AFTER_APPLY, resp.results[i].name,
-                                                          r->partition_index, NULL);
         }
     mb__respond(req, &resp);
     return 0;

@@ -14,6 +14,7 @@
 #include "lib/proto/create_topics.h"
 #include "lib/proto/fetch.h"
 #include "lib/proto/init_producer_id.h"
+#include "lib/proto/list_groups.h"
 #include "lib/proto/metadata.h"
 #include "lib/proto/produce.h"
 #include "tests/unit_fault_env.h"
@@ -502,6 +503,32 @@ static void test_a_throttle_delays_the_answer_before_produce_v6(void)
     fenv_stop(&e);
 }
 
+/* KIP-219 reached the group and transaction APIs too, each from its own version: ListGroups
+ * v1 has its throttled answer held back, v2 gets it at once and the connection muted. */
+static void test_a_throttled_list_groups_is_held_at_v1_and_answered_at_once_from_v2(void)
+{
+    START(e, 1);
+    struct mb_rule r;
+    fenv_rule(&r, "quota", KW_API_LIST_GROUPS, MB_ACTION_THROTTLE);
+    r.action.duration_ms = 300;
+    r.count = MB_ALWAYS;
+    CU_ASSERT_EQUAL(fenv_add(&e, &r), 0);
+    struct kc_conn k;
+    CU_ASSERT_EQUAL(fenv_connect(&e, &k, 1), 0);
+    struct kw_list_groups_req req = { 0 };
+    struct kw_list_groups_resp resp;
+    int32_t id = kc_send(&k, KW_API_LIST_GROUPS, 1, &req);
+    CU_ASSERT_EQUAL(kc_recv(&k, KW_API_LIST_GROUPS, 1, id, &resp, FENV_QUIET_MS), KC_TIMEOUT);
+    CU_ASSERT_EQUAL(fenv_advance(&e, 300), 1);
+    CU_ASSERT_EQUAL_FATAL(kc_recv(&k, KW_API_LIST_GROUPS, 1, id, &resp, KC_WAIT_MS), KW_OK);
+    CU_ASSERT_EQUAL(resp.throttle_time_ms, 300);
+    id = kc_send(&k, KW_API_LIST_GROUPS, 2, &req);
+    CU_ASSERT_EQUAL_FATAL(kc_recv(&k, KW_API_LIST_GROUPS, 2, id, &resp, KC_WAIT_MS), KW_OK);
+    CU_ASSERT_EQUAL(resp.throttle_time_ms, 300);
+    kc_close(&k);
+    fenv_stop(&e);
+}
+
 static void test_pause_reading_stops_taking_requests_for_its_time(void)
 {
     START(e, 1);
@@ -961,6 +988,8 @@ CU_TestInfo kwt_fault_tests[] = {
       test_a_delay_before_apply_stores_nothing_until_its_time },
     { "A throttle answers at once, then mutes the connection (Produce v6+)",
       test_a_throttle_answers_at_once_then_mutes_the_connection_from_produce_v6 },
+    { "A throttled ListGroups is held at v1 and answered at once from v2",
+      test_a_throttled_list_groups_is_held_at_v1_and_answered_at_once_from_v2 },
     { "A throttle delays the answer before Produce v6",
       test_a_throttle_delays_the_answer_before_produce_v6 },
     { "pause_reading stops taking requests for its time",

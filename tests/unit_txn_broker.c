@@ -1231,6 +1231,14 @@ static void test_fault_rules_refuse_and_close_the_new_apis_without_applying_them
     CU_ASSERT_EQUAL(mb_rule_add(e.c, &r, NULL, 0), 0);
     CU_ASSERT_EQUAL(add_one(&k, 3, &p, 1), KW_EC_REQUEST_TIMED_OUT);
     CU_ASSERT_EQUAL(txn_info(&e, p.txn).state, MB_TXN_ONGOING);
+    /* The journal's response line carries the stamped PartitionErrorCode as its first error. */
+    struct mb_journal_entry j[256];
+    size_t nj = mb_journal_read(e.c, 0, j, 256);
+    int16_t last_add_error = -1;
+    for (size_t i = 0; i < nj; i++)
+        if (j[i].kind == MB_JOURNAL_RESPONSE && j[i].api_key == KW_API_ADD_PARTITIONS_TO_TXN)
+            last_add_error = j[i].error_code;
+    CU_ASSERT_EQUAL(last_add_error, KW_EC_REQUEST_TIMED_OUT);
     CU_ASSERT_EQUAL(produce(&k, &p, 1, 0, 1, true, NULL), 0);
     kc_close(&k);
     env_stop(&e);
