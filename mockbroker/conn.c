@@ -24,18 +24,26 @@
 #define RBUF_SIZE (64u << 10)
 /* While a large frame is being read, at most this much of what follows it goes into rbuf. */
 #define BIG_TAIL (4u << 10)
+/* Frames up to this size get all their memory at once; larger ones double it as bytes come. */
+#define GROW_FROM (1u << 20)
 
 static void conn_readable(evutil_socket_t fd, short what, void *arg);
 static int take_frames(struct mb__conn *conn);
 
-struct mb__frame *mb__frame_new(size_t len)
+/* A frame of len bytes with room for cap of them (cap <= len: the rest comes with growth). */
+static struct mb__frame *frame_alloc(size_t len, size_t cap)
 {
-    struct mb__frame *f = malloc(sizeof(*f) + (len ? len : 1));
+    struct mb__frame *f = malloc(sizeof(*f) + (cap ? cap : 1));
     if (f) {
         f->refs = 1;
         f->len = (uint32_t)len;
     }
     return f;
+}
+
+struct mb__frame *mb__frame_new(size_t len)
+{
+    return frame_alloc(len, len);
 }
 
 void mb__frame_unref(struct mb__frame *f)
@@ -486,17 +494,22 @@ static int take_frames(struct mb__conn *conn)
                            conn->c->cfg.max_request_size);
             return -1;
         }
-        struct mb__frame *f = mb__frame_new((size_t)size);
+        size_t have = conn->rlen - at - 4;
+        /* A frame that has not arrived yet gets memory as its bytes come, past the first
+         * GROW_FROM: a peer that announces 100 MiB and sends ten bytes holds no more. */
+        size_t cap = have < (size_t)size && (size_t)size > GROW_FROM
+                   ? (have > GROW_FROM ? have : GROW_FROM) : (size_t)size;
+        struct mb__frame *f = frame_alloc((size_t)size, cap);
         if (f == NULL) {
             mb__conn_close(conn, "out of memory for a %" PRId32 "-byte frame", size);
             return -1;
         }
-        size_t have = conn->rlen - at - 4;
         if (have < (size_t)size) {
             /* The rest of this frame is read straight into it (conn->big). */
             memcpy(f->data, conn->rbuf + at + 4, have);
             conn->big = f;
             conn->big_got = have;
+            conn->big_cap = cap;
             conn->rlen = 0;
             return 0;
         }
@@ -524,12 +537,23 @@ static void conn_readable(evutil_socket_t fd, short what, void *arg)
          * call. Only a little of what follows: each byte read into rbuf is copied again into
          * its own frame, while the next frame's size, once known, lets it be read in place. */
         struct mb__frame *f = conn->big;
+        if (conn->big_got == conn->big_cap) {
+            size_t cap = conn->big_cap * 2 < f->len ? conn->big_cap * 2 : f->len;
+            struct mb__frame *g = realloc(f, sizeof(*f) + cap);
+            if (g == NULL) {
+                mb__conn_close(conn, "out of memory for a %" PRIu32 "-byte frame", f->len);
+                return;
+            }
+            conn->big = f = g;
+            conn->big_cap = cap;
+        }
         size_t tail = RBUF_SIZE - conn->rlen;
         struct iovec iov[2] = {
-            { f->data + conn->big_got, f->len - conn->big_got },
+            { f->data + conn->big_got, conn->big_cap - conn->big_got },
             { conn->rbuf + conn->rlen, tail < BIG_TAIL ? tail : BIG_TAIL },
         };
-        n = readv(fd, iov, 2);
+        /* What follows the frame may be read only once the frame's whole rest has room. */
+        n = readv(fd, iov, conn->big_cap == f->len ? 2 : 1);
         if (n > 0) {
             size_t into = iov[0].iov_len < (size_t)n ? iov[0].iov_len : (size_t)n;
             conn->big_got += into;

@@ -224,6 +224,7 @@ struct mb__conn {
     size_t rlen;
     struct mb__frame *big;          /* a frame larger than rbuf, being read into */
     size_t big_got;
+    size_t big_cap;                 /* bytes allocated for big's data: grows as they arrive */
     char peer[64];
     struct mb__req_list reqs;
     int n_reqs;

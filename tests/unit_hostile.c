@@ -317,6 +317,111 @@ static void test_a_size_of_exactly_100mib_is_waited_for_and_dropped_when_the_pee
     scene_close(&s);
 }
 
+/* The process's virtual size in KiB (VmSize), or -1. */
+static long vm_size_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmSize: %ld kB", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+/* A legal size prefix is a promise, not bytes: a frame gets memory as its bytes arrive, so
+ * twenty peers that announce 90 MiB each and send 1 KiB reserve a little each, not 1.8 GiB. */
+static void test_announced_90mib_frames_that_never_come_reserve_no_90mib(void)
+{
+    enum { PEERS = 20 };
+    struct scene s;
+    CU_ASSERT_FATAL(scene_open(&s));
+    struct mb_records *before = snapshot(&s);
+    long vm0 = vm_size_kib();
+    struct kc_conn peers[PEERS];
+    static uint8_t frame[4 + 1024];
+    uint32_t size = 90u << 20;
+    frame[0] = (uint8_t)(size >> 24);
+    frame[1] = (uint8_t)(size >> 16);
+    frame[2] = (uint8_t)(size >> 8);
+    frame[3] = (uint8_t)size;
+    frame[5] = 3;                   /* Metadata v1, correlation id 7, then filler */
+    frame[7] = 1;
+    frame[11] = 7;
+    for (int i = 0; i < PEERS; i++) {
+        CU_ASSERT_EQUAL(kc_connect(&peers[i], mb_broker_port(s.c, 1)), 0);
+        CU_ASSERT_EQUAL(kc_send_raw(&peers[i], frame, sizeof(frame), KC_WAIT_MS),
+                        (int64_t)sizeof(frame));
+    }
+    /* The good client's requests are read after those bytes (see the 100 MiB test above). */
+    scene_check(&s, before, "twenty 90 MiB frames announced");
+    long vm1 = vm_size_kib();
+    CU_ASSERT(vm0 > 0 && vm1 > 0);
+    CU_ASSERT(vm1 - vm0 < 200 * 1024);
+    if (vm1 - vm0 >= 200 * 1024)
+        fprintf(stderr, "virtual size grew by %ld KiB\n", vm1 - vm0);
+    for (int i = 0; i < PEERS; i++)
+        kc_close(&peers[i]);
+    int one = 1;
+    CU_ASSERT_EQUAL(wait_for(&s, conns_down_to, &one), 0);
+    scene_check(&s, before, "the peers gone");
+    mb_records_destroy(before);
+    scene_close(&s);
+}
+
+/* A frame that grows while it arrives (3.5 MiB, past the first 1 MiB of memory) is stored
+ * whole, and a request pipelined right behind it is read from where the frame ended. */
+static void test_a_3mib_produce_grown_as_it_arrives_is_stored_whole(void)
+{
+    struct scene s;
+    CU_ASSERT_FATAL(scene_open(&s));
+    CU_ASSERT_EQUAL(mb_topic_create(s.c, "huge", 1, 1, NULL, 0), 0);
+    CU_ASSERT_EQUAL(mb_topic_config_set(s.c, "huge", "max.message.bytes", "8388608", NULL, 0),
+                    0);
+    static uint8_t value[3500000];
+    for (size_t i = 0; i < sizeof(value); i++)
+        value[i] = (uint8_t)('a' + i * 7 % 26);
+    struct kw_buf b, out;
+    struct kw_batch_builder bb;
+    kw_buf_init(&b);
+    kw_buf_init(&out);
+    kw_batch_builder_begin(&bb, &b, NULL, KW_CODEC_NONE, -1);
+    kw_batch_builder_add(&bb, 1, KW_BYTES_NULL, (struct kw_bytes){ value, sizeof(value) }, NULL,
+                         0);
+    CU_ASSERT_EQUAL_FATAL(kw_batch_builder_finish(&bb), KW_OK);
+    struct kc_conn k;
+    CU_ASSERT_EQUAL_FATAL(kc_connect(&k, mb_broker_port(s.c, 1)), 0);
+    struct kw_produce_req_partition part = { .index = 0,
+                                             .records = { b.data, (int32_t)b.len } };
+    struct kw_produce_req_topic topic = { .name = kw_str_c("huge"), .n_partition_data = 1,
+                                          .partition_data = &part };
+    struct kw_produce_req req = { .transactional_id = KW_STR_NULL, .acks = 1,
+                                  .timeout_ms = 30000, .n_topic_data = 1, .topic_data = &topic };
+    struct kw_metadata_req md = { .n_topics = -1 };
+    int32_t pid = k.next_correlation_id++;
+    kc_encode(&out, KW_API_PRODUCE, 9, pid, k.client_id, &req);
+    int32_t mid = k.next_correlation_id++;
+    kc_encode(&out, KW_API_METADATA, 1, mid, k.client_id, &md);
+    CU_ASSERT_EQUAL_FATAL(out.err, KW_OK);
+    CU_ASSERT_EQUAL(kc_send_raw(&k, out.data, out.len, KC_WAIT_MS), (int64_t)out.len);
+    struct kw_produce_resp pr;
+    struct kw_metadata_resp mr;
+    CU_ASSERT_EQUAL_FATAL(kc_recv(&k, KW_API_PRODUCE, 9, pid, &pr, KC_WAIT_MS), KW_OK);
+    CU_ASSERT_EQUAL(pr.responses[0].partition_responses[0].error_code, 0);
+    CU_ASSERT_EQUAL(kc_recv(&k, KW_API_METADATA, 1, mid, &mr, KC_WAIT_MS), KW_OK);
+    struct mb_records *r = mb_partition_records(s.c, "huge", 0, 0, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT(r->count == 1 && r->records[0].value_len == (int32_t)sizeof(value) &&
+              memcmp(r->records[0].value, value, sizeof(value)) == 0);
+    mb_records_destroy(r);
+    kc_close(&k);
+    kw_buf_release(&b);
+    kw_buf_release(&out);
+    scene_close(&s);
+}
+
 /* --- frames cut short ------------------------------------------------------------------------ */
 
 static void test_a_produce_cut_short_at_every_byte_then_dropped_is_never_applied(void)
@@ -1130,6 +1235,10 @@ CU_TestInfo kwt_hostile_tests[] = {
       test_sizes_minus_one_zero_2gib_2gib_unsigned_and_100mib_plus_one_are_dropped },
     { "a size of exactly 100 MiB is waited for, and dropped when the peer leaves",
       test_a_size_of_exactly_100mib_is_waited_for_and_dropped_when_the_peer_leaves },
+    { "announced 90 MiB frames that never come reserve no 90 MiB",
+      test_announced_90mib_frames_that_never_come_reserve_no_90mib },
+    { "a 3 MiB Produce grown as it arrives is stored whole",
+      test_a_3mib_produce_grown_as_it_arrives_is_stored_whole },
     { "a Produce cut short at every byte, then dropped, is never applied",
       test_a_produce_cut_short_at_every_byte_then_dropped_is_never_applied },
     { "a frame that stops midway waits while others are served, then completes",
