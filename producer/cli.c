@@ -1471,8 +1471,8 @@ static struct kp_conf *make_conf(struct run *run, char *err, size_t errsize)
         goto fail;
     if (run->scenario && run->scenario->workload) {
         /* The scenario's producer settings (its timeouts fit its faults), also under load of
-         * one's own. They use librdkafka's names; those we lack (socket.timeout.ms) are left
-         * out, not fatal: the file also serves other clients. */
+         * one's own. They use librdkafka's names; any we lack are left out, not fatal: the
+         * file also serves other clients. */
         const struct mb_workload *w = run->scenario->workload;
         for (int i = 0; i < w->n_config; i++) {
             const struct mb_kv *kv = &w->config[i];

@@ -57,6 +57,7 @@ static const struct prop props[] = {
     { "retry.backoff.ms", NULL, P_INT, V(retry_backoff_ms), 1, 300000, "100", NULL },
     { "retry.backoff.max.ms", NULL, P_INT, V(retry_backoff_max_ms), 1, 300000, "1000", NULL },
     { "request.timeout.ms", NULL, P_INT, V(request_timeout_ms), 1, 900000, "30000", NULL },
+    { "socket.timeout.ms", NULL, P_INT, V(socket_timeout_ms), 10, 300000, "60000", NULL },
     { "delivery.timeout.ms", "message.timeout.ms", P_INT, V(delivery_timeout_ms), 0, INT32_MAX,
       "300000", NULL },
     { "max.in.flight.requests.per.connection", "max.in.flight", P_INT, V(max_inflight), 1,
@@ -399,11 +400,11 @@ int kp__conf_finalize(struct kp_conf *c, char *errstr, size_t size)
         }
         v->idempotence = true;
         int32_t req_max = v->txn_timeout_ms - 100 > 900 ? v->txn_timeout_ms - 100 : 900;
-        if (!kp__conf_is_set(c, "request.timeout.ms")) {
-            if (v->request_timeout_ms > req_max)
-                v->request_timeout_ms = req_max;
-        } else if ((int64_t)v->txn_timeout_ms + 100 < v->request_timeout_ms) {
-            snprintf(errstr, size, "\"request.timeout.ms\" must be set <= "
+        if (!kp__conf_is_set(c, "socket.timeout.ms")) {
+            if (v->socket_timeout_ms > req_max)
+                v->socket_timeout_ms = req_max;
+        } else if ((int64_t)v->txn_timeout_ms + 100 < v->socket_timeout_ms) {
+            snprintf(errstr, size, "\"socket.timeout.ms\" must be set <= "
                                    "\"transaction.timeout.ms\" + 100");
             return -1;
         }
@@ -436,6 +437,11 @@ int kp__conf_finalize(struct kp_conf *c, char *errstr, size_t size)
         v->acks = -1;
         if (v->max_inflight > 5)
             v->max_inflight = 5;
+    }
+    /* A message must be able to outlive its batch's linger, or none could ever be sent. */
+    if (v->delivery_timeout_ms != 0 && (int64_t)v->delivery_timeout_ms * 1000 <= v->linger_us) {
+        snprintf(errstr, size, "\"message.timeout.ms\" must be greater than \"linger.ms\"");
+        return -1;
     }
     if (v->retry_backoff_max_ms < v->retry_backoff_ms) {
         snprintf(errstr, size, "\"retry.backoff.max.ms\" (%d) must be >= \"retry.backoff.ms\" "

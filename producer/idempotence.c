@@ -272,5 +272,5 @@ void kp__idemp_serve(struct kp_producer *p, int64_t now_us, int64_t *next_us)
     p->idemp_state = KP__I_WAIT;
     kp__dbg(p, KP__DBG_EOS, "%s: InitProducerId v%d (producer id %" PRId64 ", epoch %d)",
             b->name, v, m.producer_id, m.producer_epoch);
-    kp__req_send(req, init_pid_cb, (int64_t)p->conf.v.request_timeout_ms * 1000, false);
+    kp__req_send(req, init_pid_cb, (int64_t)p->conf.v.socket_timeout_ms * 1000, false);
 }

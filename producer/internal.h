@@ -77,7 +77,8 @@ struct kp__conf {
     bool idempotence;
     int32_t retries;
     int32_t retry_backoff_ms, retry_backoff_max_ms;
-    int32_t request_timeout_ms;
+    int32_t request_timeout_ms;         /* Produce's TimeoutMs: the broker's wait for acks */
+    int32_t socket_timeout_ms;          /* how long we wait for any answer ourselves */
     int32_t delivery_timeout_ms;        /* 0: no limit */
     int32_t max_inflight;
     int32_t queue_max_msgs;

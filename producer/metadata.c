@@ -265,5 +265,5 @@ void kp__metadata_serve(struct kp_producer *p, int64_t now_us, int64_t *next_us)
     p->md_req = req;
     kp__dbg(p, KP__DBG_METADATA, "%s: Metadata v%d request for %d topic%s", b->name, version, n,
             n == 1 ? "" : "s");
-    kp__req_send(req, md_cb, (int64_t)p->conf.v.request_timeout_ms * 1000, false);
+    kp__req_send(req, md_cb, (int64_t)p->conf.v.socket_timeout_ms * 1000, false);
 }

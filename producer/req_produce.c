@@ -260,7 +260,10 @@ static void send_batches(struct kp_producer *p, struct kp__broker *b, struct kp_
                                 .acks = (int16_t)p->conf.v.acks,
                                 .timeout_ms = p->conf.v.request_timeout_ms,
                                 .topic_data = topics };
-    int64_t deadline = now + (int64_t)p->conf.v.request_timeout_ms * 1000;
+    /* As librdkafka: the broker waits request.timeout.ms for acks (TimeoutMs) and answers
+     * REQUEST_TIMED_OUT after it; we wait socket.timeout.ms for any answer, so the broker's
+     * normally comes first. */
+    int64_t deadline = now + (int64_t)p->conf.v.socket_timeout_ms * 1000;
     for (int i = 0; i < n; i++) {
         struct kp__batch *bt = arr[i];
         if (i == 0 || bt->topic != arr[i - 1]->topic) {

@@ -282,7 +282,7 @@ static void find_send(struct kp_producer *p, int key_type, const char *key, kp__
     kp__dbg(p, KP__DBG_EOS, "%s: FindCoordinator v%d for %s \"%s\"", b->name, v,
             key_type ? "transactional id" : "group", key);
     *inflight = true;
-    kp__req_send(req, cb, (int64_t)p->conf.v.request_timeout_ms * 1000, false);
+    kp__req_send(req, cb, (int64_t)p->conf.v.socket_timeout_ms * 1000, false);
 }
 
 /* The broker a FindCoordinator answer names: 0 with *out set, or the error. */
@@ -581,7 +581,7 @@ static void addparts_serve(struct kp_producer *p, int64_t now_us, int64_t *next_
     t->addparts_inflight = true;
     kp__dbg(p, KP__DBG_EOS, "%s: AddPartitionsToTxn v%d with %d partition%s of %d topic%s",
             b->name, v, k, k == 1 ? "" : "s", m.n_topics, m.n_topics == 1 ? "" : "s");
-    kp__req_send(req, addparts_cb, (int64_t)p->conf.v.request_timeout_ms * 1000, false);
+    kp__req_send(req, addparts_cb, (int64_t)p->conf.v.socket_timeout_ms * 1000, false);
 }
 
 /* --- AddOffsetsToTxn, then TxnOffsetCommit ---------------------------------------------------- */
@@ -812,7 +812,7 @@ static void txncommit_send(struct kp_producer *p, struct kp__txn_offsets *o, str
     o->inflight = true;
     kp__dbg(p, KP__DBG_EOS, "%s: TxnOffsetCommit v%d: %d offset%s of group \"%s\"", b->name, v,
             o->n, o->n == 1 ? "" : "s", o->group);
-    kp__req_send(req, txncommit_cb, (int64_t)p->conf.v.request_timeout_ms * 1000, false);
+    kp__req_send(req, txncommit_cb, (int64_t)p->conf.v.socket_timeout_ms * 1000, false);
 }
 
 static void offsets_serve(struct kp_producer *p, int64_t now_us, int64_t *next_us)
@@ -848,7 +848,7 @@ static void offsets_serve(struct kp_producer *p, int64_t now_us, int64_t *next_u
         o->inflight = true;
         kp__dbg(p, KP__DBG_EOS, "%s: AddOffsetsToTxn v%d for group \"%s\"", b->name, v,
                 o->group);
-        kp__req_send(req, addoffsets_cb, (int64_t)p->conf.v.request_timeout_ms * 1000, false);
+        kp__req_send(req, addoffsets_cb, (int64_t)p->conf.v.socket_timeout_ms * 1000, false);
         return;
     }
     if (o->phase == OFF_FIND) {
@@ -988,7 +988,7 @@ static void endtxn_serve(struct kp_producer *p, bool commit, int64_t now_us, int
     t->endtxn_inflight = true;
     kp__dbg(p, KP__DBG_EOS, "%s: EndTxn v%d (%s, producer id %" PRId64 " epoch %d)", b->name, v,
             commit ? "commit" : "abort", p->pid, p->epoch);
-    kp__req_send(req, endtxn_cb, (int64_t)p->conf.v.request_timeout_ms * 1000, false);
+    kp__req_send(req, endtxn_cb, (int64_t)p->conf.v.socket_timeout_ms * 1000, false);
 }
 
 /* --- the loop's pass -------------------------------------------------------------------------- */

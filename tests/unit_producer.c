@@ -33,6 +33,7 @@ static void test_conf_defaults_are_librdkafkas(void)
         { "retry.backoff.ms", "100" },
         { "retry.backoff.max.ms", "1000" },
         { "request.timeout.ms", "30000" },
+        { "socket.timeout.ms", "60000" },
         { "delivery.timeout.ms", "300000" },
         { "message.timeout.ms", "300000" },
         { "max.in.flight.requests.per.connection", "1000000" },
@@ -165,6 +166,28 @@ static void test_idempotence_refuses_conflicting_explicit_settings(void)
                                    err, sizeof(err)));
     CU_ASSERT_PTR_NOT_NULL(try_new((const char *[]){ "enable.idempotence", "true", NULL }, err,
                                    sizeof(err)));
+}
+
+/* librdkafka's cross-checks of timeouts: a message must outlive its linger, and the local wait
+ * for answers (socket.timeout.ms) has librdkafka's bounds. */
+static void test_timeouts_are_checked_against_each_other(void)
+{
+    char err[512];
+    CU_ASSERT_PTR_NULL(try_new((const char *[]){ "linger.ms", "1000", "message.timeout.ms",
+                                                 "1000", NULL }, err, sizeof(err)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "greater than \"linger.ms\""));
+    CU_ASSERT_PTR_NOT_NULL(try_new((const char *[]){ "linger.ms", "1000", "message.timeout.ms",
+                                                     "1001", NULL }, err, sizeof(err)));
+    /* 0 is "no timeout", whatever the linger. */
+    CU_ASSERT_PTR_NOT_NULL(try_new((const char *[]){ "linger.ms", "1000", "message.timeout.ms",
+                                                     "0", NULL }, err, sizeof(err)));
+    struct kp_conf *c = kp_conf_new();
+    CU_ASSERT_EQUAL(kp_conf_set(c, "socket.timeout.ms", "9", err, sizeof(err)),
+                    KP_CONF_INVALID);
+    CU_ASSERT_EQUAL(kp_conf_set(c, "socket.timeout.ms", "300001", err, sizeof(err)),
+                    KP_CONF_INVALID);
+    CU_ASSERT_EQUAL(kp_conf_set(c, "socket.timeout.ms", "10", err, sizeof(err)), KP_CONF_OK);
+    kp_conf_destroy(c);
 }
 
 static void test_new_refuses_a_bad_bootstrap_list_and_codec_level(void)
@@ -804,6 +827,7 @@ CU_TestInfo kwt_producer_tests[] = {
       test_conf_accepts_librdkafka_aliases_and_values },
     { "idempotence refuses conflicting explicit settings",
       test_idempotence_refuses_conflicting_explicit_settings },
+    { "timeouts are checked against each other", test_timeouts_are_checked_against_each_other },
     { "new refuses a bad bootstrap list and codec level",
       test_new_refuses_a_bad_bootstrap_list_and_codec_level },
     { "error names and texts cover local and Kafka codes",

@@ -90,6 +90,7 @@ static void test_a_lost_response_is_retried_without_a_duplicate(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(pt_producer_at(&e, px_bootstrap(x),
                                                 (const char *[]){ "enable.idempotence", "true",
                                                                   "request.timeout.ms", "1000",
+                                                                  "socket.timeout.ms", "1000",
                                                                   NULL }));
     const char *v[] = { "a", "b", "c" };
     for (int i = 0; i < 3; i++) {
@@ -206,6 +207,7 @@ static void test_out_of_order_after_a_lost_response_is_fatal(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(pt_producer_at(&e, px_bootstrap(x),
                                                 (const char *[]){ "enable.idempotence", "true",
                                                                   "request.timeout.ms", "1000",
+                                                                  "socket.timeout.ms", "1000",
                                                                   "max.in.flight", "1", NULL }));
     pt_settle(&e);
     CU_ASSERT_EQUAL(pt_produce(&e, "fat", 0, NULL, "maybe"), 0);

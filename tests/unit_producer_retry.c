@@ -127,6 +127,7 @@ static void test_a_swallowed_request_times_out_and_is_sent_again(void)
     px_rule(x, KW_API_PRODUCE, 1, 1, PX_DROP_REQUEST, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(pt_producer_at(&e, px_bootstrap(x),
                                                 (const char *[]){ "request.timeout.ms", "2000",
+                                                                  "socket.timeout.ms", "2000",
                                                                   NULL }));
     pt_settle(&e);
     int64_t t0 = pt_now_ms(&e);
@@ -153,6 +154,7 @@ static void test_a_lost_response_is_retried_and_duplicates_without_idempotence(v
     px_rule(x, KW_API_PRODUCE, 1, 1, PX_DROP_RESPONSE, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(pt_producer_at(&e, px_bootstrap(x),
                                                 (const char *[]){ "request.timeout.ms", "1000",
+                                                                  "socket.timeout.ms", "1000",
                                                                   NULL }));
     CU_ASSERT_EQUAL(pt_produce(&e, "dup", 0, NULL, "twice"), 0);
     CU_ASSERT_FATAL(pt_until_drs(&e, 1, 10000));
@@ -176,6 +178,7 @@ static void test_a_lost_response_without_retries_is_reported_possibly_persisted(
     px_rule(x, KW_API_PRODUCE, 2, 1, PX_DROP_REQUEST, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(pt_producer_at(&e, px_bootstrap(x),
                                                 (const char *[]){ "request.timeout.ms", "1000",
+                                                                  "socket.timeout.ms", "1000",
                                                                   "retries", "0", NULL }));
     CU_ASSERT_EQUAL(pt_produce(&e, "pp", 0, NULL, "maybe"), 0);
     CU_ASSERT_FATAL(pt_until_drs(&e, 1, 10000));

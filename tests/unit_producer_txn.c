@@ -362,7 +362,7 @@ static void test_transactional_settings_follow_librdkafkas_rules(void)
         { "enable.idempotence", "false", "requires \"enable.idempotence\"" },
         { "acks", "1", "\"acks\" must be set to \"all\"" },
         { "delivery.timeout.ms", "60001", "\"delivery.timeout.ms\" must be set <=" },
-        { "request.timeout.ms", "60101", "\"request.timeout.ms\" must be set <=" },
+        { "socket.timeout.ms", "60101", "\"socket.timeout.ms\" must be set <=" },
         { "max.in.flight.requests.per.connection", "6", "must be set <= 5" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -376,7 +376,7 @@ static void test_transactional_settings_follow_librdkafkas_rules(void)
         kp_conf_destroy(d);
     }
     /* Within the bounds, and with idempotence implied, it starts. */
-    kp_conf_set(c, "request.timeout.ms", "60100", err, sizeof(err));
+    kp_conf_set(c, "socket.timeout.ms", "60100", err, sizeof(err));
     kp_conf_set(c, "delivery.timeout.ms", "60000", err, sizeof(err));
     struct kp_producer *p = kp_producer_new(c, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL(p);

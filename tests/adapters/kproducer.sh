@@ -11,5 +11,6 @@ awk -v n="$MESSAGE_COUNT" -v seed="${KAFKA_SEED:-1}" 'BEGIN {
         printf "%d\t%d:%s\n", i, i, pad
     }
 }' | "$KPRODUCER" -b "$KAFKA_BOOTSTRAP" -t "$KAFKA_TOPIC" $part -K '\t' \
-    -X request.timeout.ms=2000 -X message.timeout.ms=10000 -X retry.backoff.ms=100 \
+    -X request.timeout.ms=2000 -X socket.timeout.ms=2000 -X message.timeout.ms=10000 \
+    -X retry.backoff.ms=100 \
     -X linger.ms=5 "$@"
