@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 JOBS=${JOBS:-2}
-declare -A budget=([deps]=480 [build]=300 [clang]=300 [test]=300 [asan]=420 [valgrind]=360 [fuzz]=240)
+declare -A budget=([deps]=480 [build]=300 [clang]=300 [test]=480 [asan]=420 [valgrind]=360 [fuzz]=240)
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(deps build clang test asan valgrind fuzz)
 
