@@ -352,6 +352,35 @@ static void coord_find_cb(struct kp_producer *p, struct kp__req *req, int err,
             p->conf.v.transactional_id, kp_err2name(ec));
 }
 
+/* A request of api_key for broker b at the highest version both speak, or NULL: out of memory,
+ * or b does not speak that API at all, which makes the producer fatal (it cannot do
+ * transactions with this cluster). */
+static struct kp__req *txn_req_new(struct kp_producer *p, struct kp__broker *b, int api_key)
+{
+    int v = kp__broker_version(b, api_key, 0);
+    if (v < 0) {
+        kp__fatal(p, KP_ERR__UNSUPPORTED_FEATURE, "%s does not offer %s", b->name,
+                  kw_api_name(api_key));
+        return NULL;
+    }
+    return kp__req_new(b, api_key, v);
+}
+
+/* The next request of api_key for the transaction coordinator, or NULL if none may go yet:
+ * before retry_at_us (which then bounds *next_us), while the coordinator is being looked for,
+ * or when it does not speak the API (see txn_req_new). */
+static struct kp__req *coord_req_new(struct kp_producer *p, int64_t retry_at_us, int api_key,
+                                     int64_t now_us, int64_t *next_us)
+{
+    if (now_us < retry_at_us) {
+        if (retry_at_us < *next_us)
+            *next_us = retry_at_us;
+        return NULL;
+    }
+    struct kp__broker *b = kp__txn_coord(p, now_us, next_us);
+    return b ? txn_req_new(p, b, api_key) : NULL;
+}
+
 struct kp__broker *kp__txn_coord(struct kp_producer *p, int64_t now_us, int64_t *next_us)
 {
     struct kp__txn *t = &p->txn;
@@ -516,23 +545,12 @@ static void addparts_serve(struct kp_producer *p, int64_t now_us, int64_t *next_
     pthread_mutex_unlock(&p->lock);
     if (!want)
         return;
-    if (now_us < t->addparts_retry_at_us) {
-        if (t->addparts_retry_at_us < *next_us)
-            *next_us = t->addparts_retry_at_us;
-        return;
-    }
-    struct kp__broker *b = kp__txn_coord(p, now_us, next_us);
-    if (b == NULL)
-        return;
-    int v = kp__broker_version(b, KW_API_ADD_PARTITIONS_TO_TXN, 0);
-    if (v < 0) {
-        kp__fatal(p, KP_ERR__UNSUPPORTED_FEATURE, "%s does not offer AddPartitionsToTxn",
-                  b->name);
-        return;
-    }
-    struct kp__req *req = kp__req_new(b, KW_API_ADD_PARTITIONS_TO_TXN, v);
+    struct kp__req *req = coord_req_new(p, t->addparts_retry_at_us, KW_API_ADD_PARTITIONS_TO_TXN,
+                                        now_us, next_us);
     if (req == NULL)
         return;
+    struct kp__broker *b = req->b;
+    int v = req->version;
     pthread_mutex_lock(&p->lock);
     int n_topics = 0, n_parts = 0;
     for (int i = 0; i < p->n_topics; i++) {
@@ -762,12 +780,8 @@ static void txncommit_cb(struct kp_producer *p, struct kp__req *req, int err,
 
 static void txncommit_send(struct kp_producer *p, struct kp__txn_offsets *o, struct kp__broker *b)
 {
-    int v = kp__broker_version(b, KW_API_TXN_OFFSET_COMMIT, 0);
-    if (v < 0) {
-        kp__fatal(p, KP_ERR__UNSUPPORTED_FEATURE, "%s does not offer TxnOffsetCommit", b->name);
-        return;
-    }
-    struct kp__req *req = kp__req_new(b, KW_API_TXN_OFFSET_COMMIT, v);
+    struct kp__req *req = txn_req_new(p, b, KW_API_TXN_OFFSET_COMMIT);
+    int v = req ? req->version : -1;
     struct kw_txn_offset_commit_req_topic *topics = calloc((size_t)o->n, sizeof(*topics));
     struct kw_txn_offset_commit_req_partition *parts = calloc((size_t)o->n, sizeof(*parts));
     int *done = calloc((size_t)o->n, sizeof(*done));
@@ -828,18 +842,11 @@ static void offsets_serve(struct kp_producer *p, int64_t now_us, int64_t *next_u
         return;
     }
     if (o->phase == OFF_ADD) {
-        struct kp__broker *b = kp__txn_coord(p, now_us, next_us);
-        if (b == NULL)
-            return;
-        int v = kp__broker_version(b, KW_API_ADD_OFFSETS_TO_TXN, 0);
-        if (v < 0) {
-            kp__fatal(p, KP_ERR__UNSUPPORTED_FEATURE, "%s does not offer AddOffsetsToTxn",
-                      b->name);
-            return;
-        }
-        struct kp__req *req = kp__req_new(b, KW_API_ADD_OFFSETS_TO_TXN, v);
+        struct kp__req *req = coord_req_new(p, 0, KW_API_ADD_OFFSETS_TO_TXN, now_us, next_us);
         if (req == NULL)
             return;
+        struct kp__broker *b = req->b;
+        int v = req->version;
         struct kw_add_offsets_to_txn_req m = {
             .transactional_id = kw_str_c(p->conf.v.transactional_id), .producer_id = p->pid,
             .producer_epoch = p->epoch, .group_id = kw_str_c(o->group) };
@@ -964,22 +971,11 @@ static void endtxn_serve(struct kp_producer *p, bool commit, int64_t now_us, int
     /* An abort goes out under the epoch its transaction had, bump pending or not. */
     if (p->idemp_state != KP__I_ASSIGNED && p->idemp_state != KP__I_WAIT_ABORT)
         return;
-    if (now_us < t->endtxn_retry_at_us) {
-        if (t->endtxn_retry_at_us < *next_us)
-            *next_us = t->endtxn_retry_at_us;
-        return;
-    }
-    struct kp__broker *b = kp__txn_coord(p, now_us, next_us);
-    if (b == NULL)
-        return;
-    int v = kp__broker_version(b, KW_API_END_TXN, 0);
-    if (v < 0) {
-        kp__fatal(p, KP_ERR__UNSUPPORTED_FEATURE, "%s does not offer EndTxn", b->name);
-        return;
-    }
-    struct kp__req *req = kp__req_new(b, KW_API_END_TXN, v);
+    struct kp__req *req = coord_req_new(p, t->endtxn_retry_at_us, KW_API_END_TXN, now_us, next_us);
     if (req == NULL)
         return;
+    struct kp__broker *b = req->b;
+    int v = req->version;
     struct kw_end_txn_req m = { .transactional_id = kw_str_c(p->conf.v.transactional_id),
                                 .producer_id = p->pid, .producer_epoch = p->epoch,
                                 .committed = commit };
@@ -1297,86 +1293,59 @@ int kp_send_offsets_to_transaction(struct kp_producer *p, const char *group_id,
     return rc;
 }
 
-int kp_commit_transaction(struct kp_producer *p, int timeout_ms, struct kp_txn_error *err)
+/* commit_transaction and abort_transaction: start ending the transaction (or resume an end
+ * that timed out), wait for it, and collect the outcome. */
+static int end_transaction(struct kp_producer *p, bool commit, int timeout_ms,
+                           struct kp_txn_error *err)
 {
     if (!p->txn_on)
         return not_transactional(err);
+    const char *what = commit ? "commit_transaction" : "abort_transaction";
+    int begin = commit ? KP__TX_BEGIN_COMMIT : KP__TX_BEGIN_ABORT;
+    int running = commit ? KP__TX_COMMITTING : KP__TX_ABORTING;
+    int not_acked = commit ? KP__TX_COMMIT_NOT_ACKED : KP__TX_ABORT_NOT_ACKED;
     struct kp__txn *t = &p->txn;
     pthread_mutex_lock(&p->lock);
     int rc = 0;
-    switch (t->state) {
-    case KP__TX_IN_TXN:
-        set_state(p, KP__TX_BEGIN_COMMIT);
+    if (t->state == KP__TX_IN_TXN || (!commit && t->state == KP__TX_ABORTABLE)) {
+        set_state(p, begin);
         kp__wake_locked(p);
-        break;
-    case KP__TX_BEGIN_COMMIT:
-    case KP__TX_COMMITTING:
-        break;                  /* resumed */
-    case KP__TX_COMMIT_NOT_ACKED:
+    } else if (t->state == not_acked) {
+        /* Ended while the last call had already timed out: this call collects it. */
         set_state(p, KP__TX_READY);
         pthread_mutex_unlock(&p->lock);
         return result(err, 0, false, false, false, NULL);
-    default:
-        rc = state_error(p, err, "commit_transaction");
-        break;
+    } else if (t->state != begin && t->state != running) {
+        rc = state_error(p, err, what);
     }
     pthread_mutex_unlock(&p->lock);
     if (rc)
         return rc;
-    bool done = kp__wait(p, call_timeout(p, timeout_ms, 1), commit_done);
+    bool done = kp__wait(p, call_timeout(p, timeout_ms, 1), commit ? commit_done : abort_done);
     pthread_mutex_lock(&p->lock);
-    if (!done) {
+    if (!done && commit) {
         rc = result(err, KP_ERR__TIMED_OUT, true, false, false, "the commit is not finished "
                     "(%" PRId64 " message%s not yet delivered): call again to resume",
                     p->msg_cnt, p->msg_cnt == 1 ? "" : "s");
-    } else if (t->state == KP__TX_COMMIT_NOT_ACKED) {
+    } else if (!done) {
+        rc = result(err, KP_ERR__TIMED_OUT, true, false, false, "the abort is not finished: "
+                    "call again to resume");
+    } else if (t->state == not_acked) {
         set_state(p, KP__TX_READY);
         rc = result(err, 0, false, false, false, NULL);
     } else {
-        rc = state_error(p, err, "commit_transaction");
+        rc = state_error(p, err, what);
     }
     pthread_mutex_unlock(&p->lock);
     return rc;
 }
 
+int kp_commit_transaction(struct kp_producer *p, int timeout_ms, struct kp_txn_error *err)
+{
+    return end_transaction(p, true, timeout_ms, err);
+}
+
 int kp_abort_transaction(struct kp_producer *p, int timeout_ms, struct kp_txn_error *err)
 {
-    if (!p->txn_on)
-        return not_transactional(err);
-    struct kp__txn *t = &p->txn;
-    pthread_mutex_lock(&p->lock);
-    int rc = 0;
-    switch (t->state) {
-    case KP__TX_IN_TXN:
-    case KP__TX_ABORTABLE:
-        set_state(p, KP__TX_BEGIN_ABORT);
-        kp__wake_locked(p);
-        break;
-    case KP__TX_BEGIN_ABORT:
-    case KP__TX_ABORTING:
-        break;                  /* resumed */
-    case KP__TX_ABORT_NOT_ACKED:
-        set_state(p, KP__TX_READY);
-        pthread_mutex_unlock(&p->lock);
-        return result(err, 0, false, false, false, NULL);
-    default:
-        rc = state_error(p, err, "abort_transaction");
-        break;
-    }
-    pthread_mutex_unlock(&p->lock);
-    if (rc)
-        return rc;
-    bool done = kp__wait(p, call_timeout(p, timeout_ms, 1), abort_done);
-    pthread_mutex_lock(&p->lock);
-    if (!done) {
-        rc = result(err, KP_ERR__TIMED_OUT, true, false, false, "the abort is not finished: "
-                    "call again to resume");
-    } else if (t->state == KP__TX_ABORT_NOT_ACKED) {
-        set_state(p, KP__TX_READY);
-        rc = result(err, 0, false, false, false, NULL);
-    } else {
-        rc = state_error(p, err, "abort_transaction");
-    }
-    pthread_mutex_unlock(&p->lock);
-    return rc;
+    return end_transaction(p, false, timeout_ms, err);
 }
