@@ -1,7 +1,8 @@
-# Sourced by tests/scripts/interop.sh and consumers.sh: a scratch directory removed at exit, a
-# time budget for the whole script, and a bin/mockbroker per check that stops when its stdin
-# closes. The sourcing script sets me (its name), mb (the broker binary), budget (seconds) and
-# keep (1 keeps the scratch directory).
+# Sourced by tests/scripts/interop.sh, consumers.sh and transactions.sh: a scratch directory removed
+# at exit, a time budget for the whole script, and a bin/mockbroker per check that stops when its
+# stdin closes, and check, which runs one check and prints its line. The sourcing script sets me
+# (its name), mb (the broker binary), budget (seconds) and keep (1 keeps the scratch directory), and
+# may set verbose and only (see check).
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kw-${me%.sh}.XXXXXX")
 broker_pid=""
@@ -82,4 +83,37 @@ stop_broker() {
 requests_seen() {
     sed -n 's/.*conn [0-9]*: \(.*\) v\([0-9]*\) correlation id.*/\1 v\2/p' "$1" |
         awk '!seen[$0]++' | paste -sd, - | sed 's/,/, /g'
+}
+
+# check NAME FUNCTION ARGS...: runs one check (which starts its own broker), prints one line,
+# "ok - NAME" or "not ok - NAME" with the details and the broker's log after it, indented with
+# '#'. The sourcing script may set verbose=1 (details of passing checks too, and the requests
+# the broker received) and only=REGEX (run only the checks whose names match).
+passed=0
+failed=0
+check() {
+    local name=$1 ok=1
+    shift
+    [[ $name =~ ${only:-.} ]] || return 0
+    broker_log=""
+    "$@" >"$tmp/detail" 2>&1 || ok=0
+    stop_broker >>"$tmp/detail" 2>&1 || ok=0
+    if [ $ok = 1 ]; then
+        passed=$((passed + 1))
+        echo "ok - $name"
+    else
+        failed=$((failed + 1))
+        echo "not ok - $name"
+        sed 's/^/#   /' "$tmp/detail" | tail -40
+        if [ -n "$broker_log" ] && [ -s "$broker_log" ]; then
+            echo "#   mockbroker log (last 20 lines):"
+            grep -v -e ' correlation id ' -e ': accepted ' -e ': closed by peer' "$broker_log" |
+                tail -20 | sed 's/^/#     /'
+        fi
+    fi
+    if [ "${verbose:-0}" = 1 ]; then
+        [ $ok = 1 ] && sed 's/^/#   /' "$tmp/detail"
+        [ -n "$broker_log" ] && echo "#   requests: $(requests_seen "$broker_log")"
+    fi
+    return 0
 }

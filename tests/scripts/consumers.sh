@@ -6,8 +6,9 @@
 # new ones, which shows the offsets committed by the first run were fetched and used.
 # Each check starts its own broker (ephemeral port, fixed seed) that stops when its standard input
 # closes, so it cannot outlive this script. Run by `make test` with BIN in the environment.
-# CONSUMERS_ONLY=REGEX runs only the checks whose names match. CONSUMERS_VERBOSE=1 also prints what each passing check saw and the requests (API, version) the
-# broker received; CONSUMERS_KEEP=1 keeps the records and broker logs.
+# CONSUMERS_ONLY=REGEX runs only the checks whose names match. CONSUMERS_VERBOSE=1 also prints
+# what each passing check saw and the requests (API, version) the broker received;
+# CONSUMERS_KEEP=1 keeps the records and broker logs.
 set -uo pipefail
 
 BIN=${BIN:-bin}
@@ -20,39 +21,12 @@ budget=${CONSUMERS_BUDGET:-240}               # seconds for the whole script
 
 keep=${CONSUMERS_KEEP:-0}
 me=consumers.sh
+verbose=${CONSUMERS_VERBOSE:-0}
+only=${CONSUMERS_ONLY:-}
 # shellcheck source=tests/interop/broker.sh
 . tests/interop/broker.sh
 
 groups=tests/interop/groups.py
-passed=0
-failed=0
-# check NAME FUNCTION ARGS...: runs one check, prints one line; a failure's details follow it,
-# indented with '#'.
-check() {
-    local name=$1 ok=1
-    shift
-    [[ $name =~ ${CONSUMERS_ONLY:-.} ]] || return 0
-    broker_log=""
-    "$@" >"$tmp/detail" 2>&1 || ok=0
-    stop_broker >>"$tmp/detail" 2>&1 || ok=0
-    if [ $ok = 1 ]; then
-        passed=$((passed + 1))
-        echo "ok - $name"
-    else
-        failed=$((failed + 1))
-        echo "not ok - $name"
-        sed 's/^/#   /' "$tmp/detail" | tail -40
-        if [ -n "$broker_log" ] && [ -s "$broker_log" ]; then
-            echo "#   mockbroker log (last 20 lines):"
-            grep -v -e ' correlation id ' -e ': accepted ' -e ': closed by peer' "$broker_log" |
-                tail -20 | sed 's/^/#     /'
-        fi
-    fi
-    if [ "${CONSUMERS_VERBOSE:-0}" = 1 ]; then
-        [ $ok = 1 ] && sed 's/^/#   /' "$tmp/detail"
-        [ -n "$broker_log" ] && echo "#   requests: $(requests_seen "$broker_log")"
-    fi
-}
 
 # produce D TAG N: N keyed records (keys TAG00000...) to topic t with kcat; their JSON lines go
 # to D.sent (partition left to the verifier: kcat's default partitioner hashes keys with CRC-32).

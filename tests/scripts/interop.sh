@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Real Kafka clients against bin/mockbroker: kcat (librdkafka), kafka-python, confluent-kafka-python
 # and kafkajs each produce keyed records to a 3-partition topic and read them back; every record
-# must come back once, in its partition, in send order, at the offset it was acknowledged with.
-# Also the broker's own options: --topic/--topic-config, and bad options exiting 2.
-# Each check starts its own broker (ephemeral ports, fixed seed) that stops when its standard
-# input closes, so it cannot outlive this script. Run by `make test` with BIN in the environment.
-# INTEROP_VERBOSE=1 also prints what each passing check saw and the requests (API, version) each
-# broker received; INTEROP_KEEP=1 keeps the records, batches and broker logs.
+# must come back once, in its partition, in send order, at the offset it was acknowledged with. Also
+# the broker's own options: --topic/--topic-config, and bad options exiting 2. Each check starts its
+# own broker (ephemeral ports, fixed seed) that stops when its standard input closes, so it cannot
+# outlive this script. Run by `make test` with BIN in the environment. INTEROP_ONLY=REGEX runs only
+# the checks whose names match. INTEROP_VERBOSE=1 also prints what each passing check saw and the
+# requests (API, version) each broker received; INTEROP_KEEP=1 keeps the records, batches and broker
+# logs.
 set -uo pipefail
 
 BIN=${BIN:-bin}
@@ -19,37 +20,11 @@ budget=${INTEROP_BUDGET:-210}               # seconds for the whole script
 
 keep=${INTEROP_KEEP:-0}
 me=interop.sh
+verbose=${INTEROP_VERBOSE:-0}
+only=${INTEROP_ONLY:-}
 # shellcheck source=tests/interop/broker.sh
 . tests/interop/broker.sh
 
-passed=0
-failed=0
-# check NAME FUNCTION ARGS...: runs one check, prints one line; a failure's details follow it,
-# indented with '#'.
-check() {
-    local name=$1 ok=1
-    shift
-    broker_log=""
-    "$@" >"$tmp/detail" 2>&1 || ok=0
-    stop_broker >>"$tmp/detail" 2>&1 || ok=0
-    if [ $ok = 1 ]; then
-        passed=$((passed + 1))
-        echo "ok - $name"
-    else
-        failed=$((failed + 1))
-        echo "not ok - $name"
-        sed 's/^/#   /' "$tmp/detail" | head -40
-        if [ -n "$broker_log" ] && [ -s "$broker_log" ]; then
-            echo "#   mockbroker log (last 20 lines):"
-            grep -v -e ' correlation id ' -e ': accepted ' -e ': closed by peer' "$broker_log" |
-                tail -20 | sed 's/^/#     /'
-        fi
-    fi
-    if [ "${INTEROP_VERBOSE:-0}" = 1 ]; then
-        [ $ok = 1 ] && sed 's/^/#   /' "$tmp/detail"
-        [ -n "$broker_log" ] && echo "#   requests: $(requests_seen "$broker_log")"
-    fi
-}
 
 # verify SENT GOT PARTITIONER [PARTITIONS]
 verify() {

@@ -5,11 +5,11 @@
 # with a transaction reach the group only when it commits; a second producer with the same
 # transactional.id fences the first (a fatal error for it); kafkajs commits and aborts, and its
 # read_committed consumer reads only the committed records. kafka-python has no transactional
-# producer, so it is not here.
-# Each check starts its own broker (ephemeral port, fixed seed) that stops when its standard input
-# closes, so it cannot outlive this script. Run by `make test` with BIN in the environment.
-# TRANSACTIONS_VERBOSE=1 also prints what each passing check saw and the requests (API, version)
-# the broker received; TRANSACTIONS_KEEP=1 keeps the broker logs.
+# producer, so it is not here. Each check starts its own broker (ephemeral port, fixed seed) that
+# stops when its standard input closes, so it cannot outlive this script. Run by `make test` with
+# BIN in the environment. TRANSACTIONS_ONLY=REGEX runs only the checks whose names match.
+# TRANSACTIONS_VERBOSE=1 also prints what each passing check saw and the requests (API, version) the
+# broker received; TRANSACTIONS_KEEP=1 keeps the broker logs.
 set -uo pipefail
 
 BIN=${BIN:-bin}
@@ -21,38 +21,12 @@ budget=${TRANSACTIONS_BUDGET:-240}              # seconds for the whole script
 
 keep=${TRANSACTIONS_KEEP:-0}
 me=transactions.sh
+verbose=${TRANSACTIONS_VERBOSE:-0}
+only=${TRANSACTIONS_ONLY:-}
 # shellcheck source=tests/interop/broker.sh
 . tests/interop/broker.sh
 
 txn=tests/interop/txn.py
-passed=0
-failed=0
-# check NAME FUNCTION ARGS...: runs one check, prints one line; a failure's details follow it,
-# indented with '#'.
-check() {
-    local name=$1 ok=1
-    shift
-    broker_log=""
-    "$@" >"$tmp/detail" 2>&1 || ok=0
-    stop_broker >>"$tmp/detail" 2>&1 || ok=0
-    if [ $ok = 1 ]; then
-        passed=$((passed + 1))
-        echo "ok - $name"
-    else
-        failed=$((failed + 1))
-        echo "not ok - $name"
-        sed 's/^/#   /' "$tmp/detail" | tail -40
-        if [ -n "$broker_log" ] && [ -s "$broker_log" ]; then
-            echo "#   mockbroker log (last 20 lines):"
-            grep -v -e ' correlation id ' -e ': accepted ' -e ': closed by peer' "$broker_log" |
-                tail -20 | sed 's/^/#     /'
-        fi
-    fi
-    if [ "${TRANSACTIONS_VERBOSE:-0}" = 1 ]; then
-        [ $ok = 1 ] && sed 's/^/#   /' "$tmp/detail"
-        [ -n "$broker_log" ] && echo "#   requests: $(requests_seen "$broker_log")"
-    fi
-}
 
 # received API...: the broker got at least one request of each API.
 received() {
