@@ -899,3 +899,25 @@ int64_t mb__wall_ms(struct mb_cluster *c)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+char *mb__dup_str(struct kw_str s)
+{
+    size_t n = s.len > 0 ? (size_t)s.len : 0;
+    char *p = malloc(n + 1);
+    if (p)
+        kw_str_copy(s, p, n + 1);
+    return p;
+}
+
+bool mb__grow(void **arr, int *cap, int n, size_t size)
+{
+    if (n < *cap)
+        return true;
+    int ncap = *cap ? *cap * 2 : 4;
+    void *p = realloc(*arr, (size_t)ncap * size);
+    if (p == NULL)
+        return false;
+    *arr = p;
+    *cap = ncap;
+    return true;
+}

@@ -94,28 +94,6 @@ struct mb__group {
     LIST_ENTRY(mb__group) link;
 };
 
-static char *dup_str(struct kw_str s)
-{
-    size_t n = s.len > 0 ? (size_t)s.len : 0;
-    char *p = malloc(n + 1);
-    if (p)
-        kw_str_copy(s, p, n + 1);
-    return p;
-}
-
-static bool grow(void **arr, int *cap, int n, size_t size)
-{
-    if (n < *cap)
-        return true;
-    int ncap = *cap ? *cap * 2 : 4;
-    void *p = realloc(*arr, (size_t)ncap * size);
-    if (p == NULL)
-        return false;
-    *arr = p;
-    *cap = ncap;
-    return true;
-}
-
 /* --- lookup ----------------------------------------------------------------------------------- */
 
 static struct mb__group *group_find(struct mb_cluster *c, struct kw_str id)
@@ -132,7 +110,7 @@ static struct mb__group *group_get(struct mb_cluster *c, struct kw_str id)
     struct mb__group *g = group_find(c, id);
     if (g)
         return g;
-    if ((g = calloc(1, sizeof(*g))) == NULL || (g->id = dup_str(id)) == NULL) {
+    if ((g = calloc(1, sizeof(*g))) == NULL || (g->id = mb__dup_str(id)) == NULL) {
         free(g);
         return NULL;
     }
@@ -238,7 +216,7 @@ static int protos_set(struct member *m, const struct kw_join_group_req *jr)
     for (int i = 0; i < n; i++) {
         const struct kw_join_group_req_protocol *p = &jr->protocols[i];
         int32_t len = p->metadata.len > 0 ? p->metadata.len : 0;
-        m->protos[i].name = dup_str(p->name);
+        m->protos[i].name = mb__dup_str(p->name);
         m->protos[i].meta = malloc((size_t)len + 1);
         m->protos[i].len = len;
         m->n_protos = i + 1;
@@ -547,7 +525,7 @@ static struct member *member_add(struct mb__group *g, char *id, struct mb__req *
 {
     const struct kw_join_group_req *jr = req->body;
     struct member *m = calloc(1, sizeof(*m));
-    if (m == NULL || !grow((void **)&g->members, &g->cap_members, g->n_members,
+    if (m == NULL || !mb__grow((void **)&g->members, &g->cap_members, g->n_members,
                            sizeof(*g->members))) {
         free(m);
         free(id);
@@ -555,12 +533,12 @@ static struct member *member_add(struct mb__group *g, char *id, struct mb__req *
     }
     m->g = g;
     m->id = id;
-    m->instance_id = jr->group_instance_id.len >= 0 ? dup_str(jr->group_instance_id) : NULL;
-    m->client_id = dup_str(req->hdr.client_id);
+    m->instance_id = jr->group_instance_id.len >= 0 ? mb__dup_str(jr->group_instance_id) : NULL;
+    m->client_id = mb__dup_str(req->hdr.client_id);
     m->client_host = strdup(req->conn ? req->conn->peer : "");
     g->members[g->n_members++] = m;
     if (g->protocol_type == NULL)
-        g->protocol_type = dup_str(jr->protocol_type);
+        g->protocol_type = mb__dup_str(jr->protocol_type);
     return m;
 }
 
@@ -594,7 +572,7 @@ int mb__group_join(struct mb__req *req)
         } else if (req->version >= 4) {
             /* KIP-394: the member learns its id first and joins with it, so a client that
              * times out on the join cannot leave a nameless member behind. */
-            if (!grow((void **)&g->pending, &g->cap_pending, g->n_pending, sizeof(char *))) {
+            if (!mb__grow((void **)&g->pending, &g->cap_pending, g->n_pending, sizeof(char *))) {
                 free(id);
                 return join_error(req, KW_EC_UNKNOWN_SERVER_ERROR, ""), 0;
             }
@@ -745,7 +723,7 @@ static int16_t offset_store(struct mb__group *g, struct kw_str topic, int32_t pa
             g->cap_offsets = cap;
         }
         o = &g->offsets[g->n_offsets];
-        if ((o->topic = dup_str(topic)) == NULL)
+        if ((o->topic = mb__dup_str(topic)) == NULL)
             return free(meta), KW_EC_UNKNOWN_SERVER_ERROR;
         o->partition = partition;
         g->n_offsets++;
@@ -777,7 +755,7 @@ int16_t mb__group_commit(struct mb__req *req, struct kw_str group_id, struct kw_
     int16_t ec = partition_check(req, g, topic, p->partition_index, p->committed_metadata);
     if (ec)
         return ec;
-    char *meta = dup_str(p->committed_metadata);
+    char *meta = mb__dup_str(p->committed_metadata);
     if (meta == NULL)
         return KW_EC_UNKNOWN_SERVER_ERROR;
     return offset_store(g, topic, p->partition_index, p->committed_offset,
@@ -830,7 +808,7 @@ int16_t mb__group_txn_commit(struct mb__req *req, struct kw_str group_id, int64_
             g->txn_offsets[i].o.partition == p->partition_index &&
             kw_str_eq(topic, g->txn_offsets[i].o.topic))
             to = &g->txn_offsets[i];
-    char *meta = dup_str(p->committed_metadata);
+    char *meta = mb__dup_str(p->committed_metadata);
     if (meta == NULL)
         return KW_EC_UNKNOWN_SERVER_ERROR;
     if (to == NULL) {
@@ -843,7 +821,7 @@ int16_t mb__group_txn_commit(struct mb__req *req, struct kw_str group_id, int64_
             g->cap_txn_offsets = cap;
         }
         to = &g->txn_offsets[g->n_txn_offsets];
-        if ((to->o.topic = dup_str(topic)) == NULL)
+        if ((to->o.topic = mb__dup_str(topic)) == NULL)
             return free(meta), KW_EC_UNKNOWN_SERVER_ERROR;
         to->producer_id = producer_id;
         to->o.partition = p->partition_index;

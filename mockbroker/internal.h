@@ -352,6 +352,11 @@ void mb__call(struct mb_cluster *c, mb__call_fn fn, void *arg);
 uint64_t mb__rand(struct mb_cluster *c);
 /* Wall-clock milliseconds for timestamps (the caller's clock when one was given). */
 int64_t mb__wall_ms(struct mb_cluster *c);
+/* A NUL-terminated copy of s (a null string gives ""), or NULL without memory. */
+char *mb__dup_str(struct kw_str s);
+/* Makes room for element n in *arr (capacity *cap, elements of size bytes), doubling it from 4;
+ * false, with *arr untouched, without memory. */
+bool mb__grow(void **arr, int *cap, int n, size_t size);
 struct mb__topic *mb__topic_find(struct mb_cluster *c, const char *name, int32_t len);
 struct mb__topic *mb__topic_find_id(struct mb_cluster *c, const uint8_t id[16]);
 /* Creates a topic (placement round robin from the seed). Returns 0 or a KW_EC_* code. */

@@ -59,28 +59,6 @@ const char *mb_txn_state_name(int state)
     return state >= 0 && state <= MB_TXN_COMPLETE_ABORT ? state_names[state] : "Unknown";
 }
 
-static bool grow(void **arr, int *cap, int n, size_t size)
-{
-    if (n < *cap)
-        return true;
-    int ncap = *cap ? *cap * 2 : 4;
-    void *p = realloc(*arr, (size_t)ncap * size);
-    if (p == NULL)
-        return false;
-    *arr = p;
-    *cap = ncap;
-    return true;
-}
-
-static char *dup_str(struct kw_str s)
-{
-    size_t n = s.len > 0 ? (size_t)s.len : 0;
-    char *p = malloc(n + 1);
-    if (p)
-        kw_str_copy(s, p, n + 1);
-    return p;
-}
-
 static struct mb__txn *txn_find(struct mb_cluster *c, struct kw_str id)
 {
     struct mb__txn *t;
@@ -102,7 +80,7 @@ static struct mb__txn *txn_find_pid(struct mb_cluster *c, int64_t producer_id)
 static struct mb__txn *txn_new(struct mb_cluster *c, struct kw_str id)
 {
     struct mb__txn *t = calloc(1, sizeof(*t));
-    if (t == NULL || (t->id = dup_str(id)) == NULL) {
+    if (t == NULL || (t->id = mb__dup_str(id)) == NULL) {
         free(t);
         return NULL;
     }
@@ -350,7 +328,7 @@ int16_t mb__txn_add_partitions(struct mb__req *req, const struct kw_add_partitio
             struct mb__partition *p = mb__partition_find(topic, tp->partitions[j]);
             if (p == NULL || has_part(t, p))
                 continue;
-            if (!grow((void **)&t->parts, &t->cap_parts, t->n_parts, sizeof(*t->parts)) ||
+            if (!mb__grow((void **)&t->parts, &t->cap_parts, t->n_parts, sizeof(*t->parts)) ||
                 (t->parts[t->n_parts].topic = strdup(topic->name)) == NULL)
                 return KW_EC_UNKNOWN_SERVER_ERROR;
             t->parts[t->n_parts++].partition = p->index;
@@ -375,8 +353,8 @@ int16_t mb__txn_add_group(struct mb__req *req, struct kw_str transactional_id,
             set_state(t, MB_TXN_ONGOING, req);
         return 0;
     }
-    if (!grow((void **)&t->groups, &t->cap_groups, t->n_groups, sizeof(*t->groups)) ||
-        (t->groups[t->n_groups] = dup_str(group_id)) == NULL)
+    if (!mb__grow((void **)&t->groups, &t->cap_groups, t->n_groups, sizeof(*t->groups)) ||
+        (t->groups[t->n_groups] = mb__dup_str(group_id)) == NULL)
         return KW_EC_UNKNOWN_SERVER_ERROR;
     t->n_groups++;
     set_state(t, MB_TXN_ONGOING, req);
