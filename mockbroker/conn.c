@@ -401,6 +401,8 @@ void mb__conn_flush(struct mb__conn *conn)
         TAILQ_REMOVE(&conn->reqs, req, link);
         conn->n_reqs--;
         emit(conn, req);
+        if (req->plan && req->plan->side_response)
+            mb__fault_after_response(req);
         req->conn = NULL;
         mb__req_free(req);
     }

@@ -5,6 +5,7 @@
  * (Produce, CreateTopics, DeleteTopics, InitProducerId) refuse natively before applying. */
 #include "mockbroker/internal.h"
 
+#include <event2/event.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ static const char *const action_names[MB_ACTION_TYPES] = {
     "pause_reading", "broker_down", "broker_up", "blackhole", "leader_move", "isr_set",
     "replicas_set", "follower",
 };
-static const char *const when_names[] = { "before_apply", "after_apply" };
+static const char *const when_names[] = { "before_apply", "after_apply", "after_response" };
 static const char *const mode_names[] = { "immediate", "delay", "batches", "stopped" };
 static const char *const state_names[] = { "up", "down", "blackhole" };
 
@@ -117,8 +118,16 @@ static int check_action(const struct mb_cluster *c, const struct mb_action *a, b
     if ((unsigned)a->type >= MB_ACTION_TYPES)
         return fail(errstr, size, "unknown action type %d", (int)a->type);
     const char *t = action_names[a->type];
-    if (a->when != MB_BEFORE_APPLY && a->when != MB_AFTER_APPLY)
-        return fail(errstr, size, "%s: when must be before_apply or after_apply", t);
+    if (a->when != MB_BEFORE_APPLY && a->when != MB_AFTER_APPLY && a->when != MB_AFTER_RESPONSE)
+        return fail(errstr, size, "%s: when must be before_apply, after_apply or after_response",
+                    t);
+    if (a->when == MB_AFTER_RESPONSE) {
+        /* Once answered, the request is gone: what acts on its partitions cannot wait. */
+        if (!side_effect(a->type))
+            return fail(errstr, size, "%s: after_response is for side effects only", t);
+        if (partition_action(a->type) && a->topic == NULL)
+            return fail(errstr, size, "%s: after_response needs a topic", t);
+    }
     switch (a->type) {
     case MB_ACTION_ERROR:
         if (a->error_code == 0 || a->error_code < KW_EC_MIN || a->error_code > KW_EC_MAX)
@@ -405,8 +414,70 @@ void mb_rule_clear(struct mb_cluster *c)
     mb__call(c, clear_call, NULL);
 }
 
+struct mb__after_response {
+    struct mb_cluster *c;
+    struct mb__rule *rule;          /* a reference: the rule may be removed meanwhile */
+    int broker;                     /* the request's, for the action's broker -1 */
+    struct event *ev;               /* made active: it runs on the loop's next turn */
+    LIST_ENTRY(mb__after_response) link;
+};
+
+static void after_response_free(struct mb__after_response *ar)
+{
+    LIST_REMOVE(ar, link);
+    if (ar->ev)
+        event_free(ar->ev);
+    rule_unref(ar->rule);
+    free(ar);
+}
+
+static void after_response_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct mb__after_response *ar = arg;
+    struct mb_cluster *c = ar->c;
+    struct mb_action a = ar->rule->r.action;
+    if (a.broker == MB_ANY)
+        a.broker = ar->broker;
+    char err[256];
+    if (mb__action_do(c, &a, NULL, err, sizeof(err)) != 0)
+        mb__log(c, MB_LOG_WARN, "rule %s: %s", ar->rule->r.name, err);
+    after_response_free(ar);
+    mb__state_changed(c);
+}
+
+void mb__fault_after_response(struct mb__req *req)
+{
+    struct mb__plan *pl = req->plan;
+    for (int i = 0; pl && i < pl->n; i++) {
+        struct mb__rule *r = pl->rules[i];
+        if (!side_effect(r->r.action.type) || r->r.action.when != MB_AFTER_RESPONSE)
+            continue;
+        struct mb__after_response *ar = calloc(1, sizeof(*ar));
+        if (ar == NULL) {
+            mb__log(req->c, MB_LOG_ERROR, "rule %s: out of memory", r->r.name);
+            continue;
+        }
+        *ar = (struct mb__after_response){ .c = req->c, .rule = r, .broker = req->broker->id };
+        r->refs++;
+        LIST_INSERT_HEAD(&req->c->after_response, ar, link);
+        /* Not a clock timer: a virtual clock would hold it until time moved. */
+        ar->ev = event_new(req->c->base, -1, 0, after_response_cb, ar);
+        if (ar->ev == NULL) {
+            mb__log(req->c, MB_LOG_ERROR, "rule %s: no event for its side effect", r->r.name);
+            after_response_free(ar);
+            continue;
+        }
+        event_active(ar->ev, EV_TIMEOUT, 0);
+    }
+}
+
 void mb__rules_destroy(struct mb_cluster *c)
 {
+    struct mb__after_response *ar;
+    while ((ar = LIST_FIRST(&c->after_response)) != NULL)
+        after_response_free(ar);
     struct mb__rule *r;
     while ((r = TAILQ_FIRST(&c->rules)) != NULL) {
         TAILQ_REMOVE(&c->rules, r, link);
@@ -630,7 +701,7 @@ static void fire(struct mb__req *req, struct mb__rule *r)
     mb__log(c, MB_LOG_INFO, "rule %s fired on %s v%d correlation id %" PRId32 " (broker %d): %s",
             r->r.name, req->api->name, req->version, req->hdr.correlation_id, req->broker->id,
             action_names[a->type]);
-    bool after = a->when == MB_AFTER_APPLY;
+    bool after = a->when != MB_BEFORE_APPLY;
     int64_t us = a->duration_ms * 1000;
     switch (a->type) {
     case MB_ACTION_ERROR:
@@ -675,7 +746,9 @@ static void fire(struct mb__req *req, struct mb__rule *r)
             pl->pause_us = us;
         break;
     default:
-        if (side_effect(a->type))
+        if (side_effect(a->type) && a->when == MB_AFTER_RESPONSE)
+            pl->side_response = true;
+        else if (side_effect(a->type))
             *(after ? &pl->side_after : &pl->side_before) = true;
         break;
     }

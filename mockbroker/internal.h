@@ -151,6 +151,7 @@ struct mb__plan {
     bool error_before, error_after; /* an error (or unknown_producer_id) rule fired */
     bool close_before, close_after, lose;
     bool side_before, side_after;   /* side-effect actions to run */
+    bool side_response;             /* ... and some once the answer has gone */
     bool corrupt;
     struct mb__rule *hold_before, *hold_after;
     int64_t delay_before_us, delay_after_us, throttle_us, pause_us;
@@ -324,6 +325,7 @@ struct mb_cluster {
     struct mb__req_list held;               /* requests held by rules, in arrival order */
     struct mb__rule_list rules;
     int n_rules;
+    LIST_HEAD(, mb__after_response) after_response;    /* side effects due next loop turn */
     uint64_t rules_added;
     struct mb__follow_default *follow;      /* per broker (index id-1) */
     struct mb__journal journal;
@@ -518,8 +520,11 @@ void mb__fault_unhold(struct mb__req *req);
 void mb__plan_release(struct mb__plan *plan);
 /* True if the API answers a throttle at once and then mutes the connection (KIP-219). */
 bool mb__throttle_first(int api_key, int version);
-/* Frees every rule (cluster destroy). */
+/* Frees every rule (cluster destroy), and the side effects still due after an answer. */
 void mb__rules_destroy(struct mb_cluster *c);
+/* Schedules the plan's after_response side effects: its answer has just been handed to the
+ * connection; they run a loop turn later, so that answer is on its way first. */
+void mb__fault_after_response(struct mb__req *req);
 /* The action's effect, with the request that fired it or NULL. 0 or -1 + errstr. */
 int mb__action_do(struct mb_cluster *c, const struct mb_action *a, struct mb__req *req,
                   char *errstr, size_t size);

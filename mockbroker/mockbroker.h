@@ -338,13 +338,16 @@ int mb_action_type_parse(const char *name);
 enum mb_when {
     MB_BEFORE_APPLY = 0,            /* "before_apply" (the default) */
     MB_AFTER_APPLY,                 /* "after_apply" */
+    MB_AFTER_RESPONSE,              /* "after_response": side effects only, once the answer has
+                                     * gone to the connection (a loop turn later) */
 };
 const char *mb_when_name(enum mb_when w);
 int mb_when_parse(const char *name);
 
 struct mb_action {
     enum mb_action_type type;       /* "type" */
-    enum mb_when when;              /* "when": error, delay, close, hold and side effects */
+    enum mb_when when;              /* "when": error, delay, close, hold (before/after apply)
+                                     * and side effects (also after_response) */
     int16_t error_code;             /* "error_code": error (JSON may give Kafka's name) */
     const char *error_message;      /* "error_message": error, where the API has one; NULL =
                                      * Kafka's text for the code */

@@ -890,6 +890,56 @@ static void test_broker_down_right_after_it_applies_the_third_produce(void)
     fenv_stop(&e);
 }
 
+/* after_response: the answer goes first, then the broker. With followers 500 ms behind, the
+ * acknowledged record exists nowhere else: the new leader does not have it (acks=1 loss). */
+static void test_broker_down_after_it_answers_loses_an_acknowledged_acks_1_write(void)
+{
+    START(e, 3);
+    CU_ASSERT_EQUAL(fenv_topic(&e, "t", 1, 3), 0);
+    int leader = fenv_leader(&e, "t", 0);
+    for (int b = 1; b <= 3; b++)
+        if (b != leader)
+            CU_ASSERT_EQUAL(mb_follower_set(e.c, "t", 0, b, MB_FOLLOWER_DELAY, 500, 0, NULL,
+                                            0), 0);
+    struct mb_rule r;
+    fenv_rule(&r, "crash", KW_API_PRODUCE, MB_ACTION_BROKER_DOWN);
+    r.action.when = MB_AFTER_RESPONSE;      /* broker MB_ANY: the request's */
+    CU_ASSERT_EQUAL(fenv_add(&e, &r), 0);
+    struct kc_conn k;
+    CU_ASSERT_EQUAL(fenv_connect(&e, &k, leader), 0);
+    int64_t base = -1;
+    CU_ASSERT_EQUAL(fenv_produce(&k, 9, 1, "t", 0, 0, 2, &base), 0);     /* acknowledged */
+    CU_ASSERT_EQUAL(base, 0);
+    fenv_spin(&e);
+    CU_ASSERT_EQUAL(mb_broker_state(e.c, leader), MB_BROKER_DOWN);
+    CU_ASSERT_EQUAL(kc_expect_closed(&k, KC_WAIT_MS), 0);
+    kc_close(&k);
+    struct mb_partition_info info;
+    CU_ASSERT_EQUAL_FATAL(mb_partition_info(e.c, "t", 0, &info), 0);
+    CU_ASSERT(info.leader != leader && info.leader > 0);
+    CU_ASSERT_EQUAL(info.log_end_offset, 0);
+    CU_ASSERT_EQUAL(fenv_journal_count(&e, MB_JOURNAL_BROKER, "down"), 1);
+    fenv_stop(&e);
+}
+
+/* after_response is for side effects, and a partition action then needs its topic. */
+static void test_after_response_is_refused_where_it_cannot_act(void)
+{
+    START(e, 1);
+    struct mb_rule r;
+    char err[256] = "";
+    fenv_rule(&r, "late-error", KW_API_PRODUCE, MB_ACTION_ERROR);
+    r.action.error_code = KW_EC_NOT_LEADER_OR_FOLLOWER;
+    r.action.when = MB_AFTER_RESPONSE;
+    CU_ASSERT_NOT_EQUAL(mb_rule_add(e.c, &r, err, sizeof(err)), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "side effects only"));
+    fenv_rule(&r, "late-move", KW_API_PRODUCE, MB_ACTION_LEADER_MOVE);
+    r.action.when = MB_AFTER_RESPONSE;
+    CU_ASSERT_NOT_EQUAL(mb_rule_add(e.c, &r, err, sizeof(err)), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "needs a topic"));
+    fenv_stop(&e);
+}
+
 static void test_a_leader_move_before_apply_makes_the_produce_not_leader(void)
 {
     START(e, 3);
@@ -1017,6 +1067,10 @@ CU_TestInfo kwt_fault_tests[] = {
       test_a_split_answer_without_interval_needs_no_time },
     { "Broker down right after it applies the third Produce",
       test_broker_down_right_after_it_applies_the_third_produce },
+    { "Broker down after it answers loses an acknowledged acks=1 write",
+      test_broker_down_after_it_answers_loses_an_acknowledged_acks_1_write },
+    { "after_response is refused where it cannot act",
+      test_after_response_is_refused_where_it_cannot_act },
     { "A leader move before apply makes the Produce NOT_LEADER",
       test_a_leader_move_before_apply_makes_the_produce_not_leader },
     { "Rules work from another thread, on the real clock",

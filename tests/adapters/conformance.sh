@@ -59,11 +59,13 @@ L.append("Adapters (tests/adapters/) read KAFKA_BOOTSTRAP, KAFKA_TOPIC, MESSAGE_
          "backoff where the client has them, print `delivered=D failed=F` where they can, and "
          "exit 0 only when every message was delivered. To grade another client: `mockbroker "
          "grade --scenarios fixtures/scenarios --label NAME -- COMMAND ARGS`.\n")
-L.append("Caveat: several scenarios fire their fault on the n-th Produce request (e.g. "
-         "failover_acks1 kills the leader on the fourth). Their workloads send one message per "
-         "request; the adapters batch as their clients do, so a client that packs the run into "
-         "fewer requests may never meet the fault and PASS where a one-message-per-request "
-         "producer would lose data. The grader itself judges by message number and offset "
+L.append("Caveat: some scenarios fire their fault on the n-th Produce request (broker_bounce "
+         "on the third, failover_acks_all on the fourth to broker 1, fenced_epoch and "
+         "out_of_order_sequence on the second). Their workloads send "
+         "one message per request; the adapters batch as their clients do, so a client that "
+         "packs the run into fewer requests may meet the fault later or never. failover_acks1 "
+         "does not depend on it: its leader dies right after answering the first Produce "
+         "(`when: after_response`). The grader itself judges by message number and offset "
          "only.\n")
 L.append("## Verdicts\n")
 for v, d in [

@@ -9,5 +9,6 @@ awk -v n="$MESSAGE_COUNT" -v seed="${KAFKA_SEED:-1}" 'BEGIN {
         printf "%d\t%d:%s\n", i, i, pad
     }
 }' | kcat -P -b "$KAFKA_BOOTSTRAP" -t "$KAFKA_TOPIC" $part -K '	' \
-    -X request.timeout.ms=2000 -X message.timeout.ms=10000 -X retry.backoff.ms=100 \
+    -X request.timeout.ms=2000 -X socket.timeout.ms=2000 -X message.timeout.ms=10000 \
+    -X retry.backoff.ms=100 \
     -X linger.ms=5 "$@"
