@@ -1,4 +1,4 @@
-# Sourced by tests/scripts/interop.sh, consumers.sh and transactions.sh: a scratch directory removed
+# Sourced by tests/scripts/interop.sh, consumers.sh, transactions.sh and faults.sh: a scratch directory removed
 # at exit, a time budget for the whole script, and a bin/mockbroker per check that stops when its
 # stdin closes, and check, which runs one check and prints its line. The sourcing script sets me
 # (its name), mb (the broker binary), budget (seconds) and keep (1 keeps the scratch directory), and
@@ -26,9 +26,11 @@ bounded() {
     timeout -k 3 "$t" "$@"
 }
 
-# start_broker ARGS...: starts bin/mockbroker with ARGS, sets BS to its bootstrap list.
-# Its stdin and stdout are fifos: we hold stdin's only writer, so closing it stops the broker,
-# and the broker (with its timeout wrapper) is stdout's only writer, so EOF there means it is gone.
+# start_broker ARGS...: starts bin/mockbroker with ARGS, sets BS to its bootstrap list (and ADMIN
+# to the control API's URL when ARGS ask for --admin-port). The seed is 42 unless a --scenario
+# brings its own. Its stdin and stdout are fifos: we hold stdin's only writer, so closing it stops
+# the broker, and the broker (with its timeout wrapper) is stdout's only writer, so EOF there
+# means it is gone.
 n_brokers=0
 start_broker() {
     if ((budget - (SECONDS - started) < 5)); then
@@ -36,20 +38,29 @@ start_broker() {
         return 1
     fi
     n_brokers=$((n_brokers + 1))
-    local in="$tmp/broker$n_brokers.in" out="$tmp/broker$n_brokers.out" line="" ro
+    local in="$tmp/broker$n_brokers.in" out="$tmp/broker$n_brokers.out" line="" admin="" ro
+    local -a seed=(--seed 42)
+    [[ " $* " == *" --scenario "* ]] && seed=()
     broker_log="$tmp/broker$n_brokers.log"
     mkfifo "$in" "$out" || return 1
     # Read-write opens of a fifo never block, so a broker that fails to start cannot hang us.
     exec {broker_in}<>"$in" {broker_out}<>"$out"
-    timeout -k 5 "$((budget + 30))" "$mb" --port 0 --seed 42 --exit-on-stdin-close \
+    timeout -k 5 "$((budget + 30))" "$mb" --port 0 "${seed[@]}" --exit-on-stdin-close \
         --log-level debug "$@" <"$in" >"$out" 2>"$broker_log" {broker_in}>&- {broker_out}>&- &
     broker_pid=$!
     read -r -t 10 -u "$broker_out" line
+    [[ " $* " == *" --admin-port "* ]] && read -r -t 5 -u "$broker_out" admin
     exec {ro}<"$out"
     exec {broker_out}>&-
     broker_out=$ro
+    BS=${line#bootstrap=}
+    ADMIN=${admin#admin=}
     case $line in
-    bootstrap=127.0.0.1:*) BS=${line#bootstrap=}; return 0 ;;
+    bootstrap=127.0.0.1:*)
+        [[ " $* " != *" --admin-port "* || $admin == admin=http://127.0.0.1:* ]] && return 0
+        echo "mockbroker $*: no admin line on stdout (got '$admin')"
+        return 1
+        ;;
     esac
     echo "mockbroker $*: no bootstrap line on stdout (got '$line')"
     return 1
@@ -88,7 +99,8 @@ requests_seen() {
 # check NAME FUNCTION ARGS...: runs one check (which starts its own broker), prints one line,
 # "ok - NAME" or "not ok - NAME" with the details and the broker's log after it, indented with
 # '#'. The sourcing script may set verbose=1 (details of passing checks too, and the requests
-# the broker received) and only=REGEX (run only the checks whose names match).
+# the broker received), only=REGEX (run only the checks whose names match) and pass_show=REGEX
+# (the lines of a passing check's details to show anyway).
 passed=0
 failed=0
 check() {
@@ -101,6 +113,7 @@ check() {
     if [ $ok = 1 ]; then
         passed=$((passed + 1))
         echo "ok - $name"
+        [ -n "${pass_show:-}" ] && grep -E "$pass_show" "$tmp/detail" | sed 's/^/#   /'
     else
         failed=$((failed + 1))
         echo "not ok - $name"

@@ -17,104 +17,16 @@ runner=tests/interop/faults_produce.py
 budget=${FAULTS_BUDGET:-240}               # seconds for the whole script
 [ -x "$mb" ] || { echo "faults.sh: $mb is not built" >&2; exit 1; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kw-faults.XXXXXX")
-broker_pid=""
-cleanup() {
-    if [ -n "$broker_pid" ]; then
-        kill "$broker_pid" 2>/dev/null
-        wait "$broker_pid" 2>/dev/null
-    fi
-    if [ "${FAULTS_KEEP:-0}" = 1 ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-started=$SECONDS
-# bounded SECONDS CMD...: CMD under timeout, never past the script's budget.
-bounded() {
-    local t=$1 left=$((budget - (SECONDS - started)))
-    shift
-    ((left < t)) && t=$left
-    ((t >= 1)) || { echo "faults.sh: out of time (budget ${budget}s)"; return 124; }
-    timeout -k 3 "$t" "$@"
-}
-
-# start_broker ARGS...: sets BS (bootstrap) and ADMIN (control API URL). The broker's stdin is
-# a fifo whose only writer we hold: closing it stops the broker.
-n_brokers=0
-start_broker() {
-    n_brokers=$((n_brokers + 1))
-    local in="$tmp/broker$n_brokers.in" out="$tmp/broker$n_brokers.out" l1="" l2="" ro
-    broker_log="$tmp/broker$n_brokers.log"
-    mkfifo "$in" "$out" || return 1
-    exec {broker_in}<>"$in" {broker_out}<>"$out"
-    timeout -k 5 "$((budget + 30))" "$mb" --port 0 --admin-port 0 --exit-on-stdin-close \
-        --log-level debug "$@" <"$in" >"$out" 2>"$broker_log" {broker_in}>&- {broker_out}>&- &
-    broker_pid=$!
-    read -r -t 10 -u "$broker_out" l1
-    read -r -t 5 -u "$broker_out" l2
-    exec {ro}<"$out"
-    exec {broker_out}>&-
-    broker_out=$ro
-    BS=${l1#bootstrap=}
-    ADMIN=${l2#admin=}
-    case "$l1|$l2" in
-    bootstrap=127.0.0.1:*\|admin=http://127.0.0.1:*) return 0 ;;
-    esac
-    echo "mockbroker $*: expected bootstrap= and admin= lines, got '$l1' and '$l2'"
-    return 1
-}
-
-stop_broker() {
-    [ -n "$broker_pid" ] || return 0
-    local st
-    exec {broker_in}>&-
-    while :; do             # to EOF (exited) or 10 s of silence (still running)
-        read -r -t 10 -u "$broker_out" _
-        st=$?
-        ((st == 0)) || break
-    done
-    exec {broker_out}<&-
-    if ((st > 128)); then
-        echo "mockbroker still running 10 s after its stdin closed: killed"
-        kill "$broker_pid"
-        wait "$broker_pid"
-        broker_pid=""
-        return 1
-    fi
-    wait "$broker_pid"
-    st=$?
-    broker_pid=""
-    [ "$st" = 0 ] || { echo "mockbroker exit status $st (0 expected)"; return 1; }
-}
-
-passed=0
-failed=0
-check() {
-    local name=$1 ok=1
-    shift
-    broker_log=""
-    "$@" >"$tmp/detail" 2>&1 || ok=0
-    stop_broker >>"$tmp/detail" 2>&1 || ok=0
-    if [ $ok = 1 ]; then
-        passed=$((passed + 1))
-        echo "ok - $name"
-        grep '^seed=' "$tmp/detail" | sed 's/^/#   /'
-    else
-        failed=$((failed + 1))
-        echo "not ok - $name"
-        grep -v '^%' "$tmp/detail" | sed 's/^/#   /' | head -30
-        if [ -n "$broker_log" ] && [ -s "$broker_log" ]; then
-            echo "#   mockbroker log (last 15 lines):"
-            grep -v ' correlation id ' "$broker_log" | tail -15 | sed 's/^/#     /'
-        fi
-    fi
-}
+keep=${FAULTS_KEEP:-0}
+me=faults.sh
+pass_show='^seed='                          # each scenario's figures, also when it passes
+# shellcheck source=tests/interop/broker.sh
+. tests/interop/broker.sh
 
 # --- scenarios with a real producer ------------------------------------------------------------
 
 workload() {
-    start_broker --scenario "$1" || return 1
+    start_broker --admin-port 0 --scenario "$1" || return 1
     bounded 60 "$py" "$runner" "$1" --bootstrap "$BS" --admin "$ADMIN"
 }
 
@@ -142,7 +54,7 @@ expect_http() {
 }
 
 control_api() {
-    start_broker --scenario fixtures/scenarios/broker_bounce.json || return 1
+    start_broker --admin-port 0 --scenario fixtures/scenarios/broker_bounce.json || return 1
     expect_http 200 GET /state '' '"name":"bounce".*"leader":1' &&
         expect_http 200 GET /rules '' '"name":"down".*"name":"up"' &&
         expect_http 400 POST /rules '{"action": {"type": "lose"}}' \
